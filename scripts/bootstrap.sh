@@ -12,7 +12,7 @@ t0=$(date +%s.%N)
 step() { printf '[setup] %s\n' "$*"; }
 elapsed() { printf '%.1fs' "$(echo "$(date +%s.%N) - $t0" | bc 2>/dev/null || echo 0)"; }
 
-PACKAGES=(openvswitch-switch zookeeper dpdk libdpdk-dev pkg-config iproute2 ethtool iputils-ping
+PACKAGES=(openvswitch-switch zookeeper dpdk dpdk-dev libdpdk-dev pkg-config iproute2 ethtool iputils-ping
   netcat-openbsd tshark python3-scapy mininet python3-os-ken iperf3 tcpdump bc)
 
 # 1. Debian packages -------------------------------------------------------------------------
