@@ -35,11 +35,11 @@ fi
 # The Debian openvswitch-switch package may start a system OVS; labs use their own private one.
 
 # 2. npm dependencies ------------------------------------------------------------------------
-export npm_config_nodedir=/usr   # node-gyp builds (zookeeper client, our addon) use the local headers, offline
 lockhash=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f node_modules/.rackvisor-lock ] || [ "$(cat node_modules/.rackvisor-lock)" != "$lockhash" ]; then
   step "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  # node-gyp builds (the zookeeper client's bundled C library) must use the local Node headers: offline.
+  npm_config_nodedir=/usr npm ci --no-audit --no-fund --loglevel=error
   echo "$lockhash" > node_modules/.rackvisor-lock
 fi
 
