@@ -1,0 +1,91 @@
+// rackvisor shared-memory contract between the manager (DPDK primary) and NFs (secondaries).
+// Everything here lives in hugepage memory named by the constants below; each host manager has its
+// own --file-prefix, so the names never clash between managers.
+#pragma once
+#include <stdint.h>
+#include <stdio.h>
+#include <rte_common.h>
+
+#define RV_MAX_NF 128        // instance ids 1..RV_MAX_NF-1 (0 = none)
+#define RV_MAX_SERVICES 256  // service ids 1..255 (0 = none)
+#define RV_MAX_PATHS 1024    // service path ids 1..1023 (0 = none)
+#define RV_MAX_PATH_LEN 16
+#define RV_MAX_PORTS 16
+#define RV_SHM_NAME "rv_shm"        // memzone: struct rv_shm
+#define RV_POOL_NAME "rv_pktmbuf"   // the one packet mempool
+#define RV_SHM_MAGIC 0x72763031u    // "rv01"
+#define RV_MSG_SIZE 128
+
+// Ring names, from the instance id, so a secondary finds its rings:
+//   rv_nf<id>_rx   manager -> NF packets   (SP/SC, manager lcore produces)
+//   rv_nf<id>_tx   NF -> manager packets   (SP/SC, manager lcore consumes)
+//   rv_nf<id>_msg  manager -> NF messages  (SP/SC, elements of struct rv_msg)
+//   rv_nf<id>_mmsg NF -> manager messages  (SP/SC, elements of struct rv_msg)
+static inline void rv_ring_name(char *buf, size_t len, unsigned id, const char *kind) {
+  snprintf(buf, len, "rv_nf%u_%s", id, kind);
+}
+
+enum rv_nf_state : uint32_t {
+  RV_NF_FREE = 0,
+  RV_NF_CREATED = 1,   // rings exist, waiting for the process to attach
+  RV_NF_STARTING = 2,  // attached, initialising
+  RV_NF_RUNNING = 3,   // ready: receives traffic
+  RV_NF_STOPPING = 4,  // leaving: no new traffic
+  RV_NF_DEAD = 5,      // gone (exit seen, pid gone or stopped); rings drained
+};
+
+enum rv_msg_type : uint16_t {
+  // manager -> NF
+  RV_MSG_STOP = 1,
+  RV_MSG_SCALE = 2,    // arg[0] = desired instance count of the NF's service (advisory)
+  RV_MSG_CONFIG = 3,   // data = NUL-terminated text (key=value ...), NF specific
+  // NF -> manager
+  RV_MSG_STARTING = 16,
+  RV_MSG_READY = 17,
+  RV_MSG_STOPPING = 18,
+  RV_MSG_STATS = 19,   // arg[0]=rx arg[1]=tx arg[2]=dropped by NF arg[3]=tx ring full retries
+  RV_MSG_LOG = 20,     // data = text
+};
+
+struct rv_msg {
+  uint16_t type;
+  uint16_t instance;
+  uint32_t len;       // bytes used in data
+  uint64_t arg[4];
+  char data[RV_MSG_SIZE - 40];
+};
+static_assert(sizeof(rv_msg) == RV_MSG_SIZE, "rv_msg size");
+
+// One slot per NF instance, in the shared memzone. Fields are written by exactly one side.
+struct rv_nf_slot {
+  // written by the manager (control thread)
+  volatile uint32_t state;
+  uint16_t instance_id;
+  uint16_t service_id;
+  uint32_t generation;        // bumped on every create, so a stale process notices
+  uint32_t ring_size;
+  char name[32];
+  // written by the NF process
+  volatile int32_t pid;
+  volatile uint32_t nf_flags;
+  volatile uint64_t heartbeat_tsc;  // refreshed by the NF loop
+  volatile uint64_t rx;             // packets dequeued from the RX ring
+  volatile uint64_t tx;             // packets enqueued on the TX ring
+  volatile uint64_t drop;           // packets the NF dropped (action DROP)
+  volatile uint64_t tx_retry;       // TX ring full (NF waited)
+  // written by the manager lcores
+  volatile uint64_t rx_enq;         // packets put on this NF's RX ring
+  volatile uint64_t rx_full;        // packets dropped because its RX ring was full
+  volatile uint64_t tx_deq;         // packets taken from its TX ring
+} __rte_cache_aligned;
+
+struct rv_shm {
+  uint32_t magic;
+  uint32_t version;
+  int32_t manager_pid;
+  int32_t meta_offset;
+  uint64_t tsc_hz;
+  volatile uint32_t shutting_down;
+  uint32_t max_nf;
+  struct rv_nf_slot slots[RV_MAX_NF];
+};
