@@ -7,11 +7,13 @@
 // `netdev` every ovs-vswitchd creates a kernel tap called `ovs-netdev` (+ one per bridge) in the
 // root namespace, so a second private OVS fails ("ovs-netdev: creating tap device failed: Device or
 // resource busy") and a killed one leaves the taps behind. See labs/README.md.
+import * as fs from 'node:fs';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { run, waitFor } from './exec.js';
-import { isAlive, killProcess, spawnDaemon, type ProcessHandle } from './proc.js';
+import { isAlive, killProcess, processStartTime as procStart, spawnDaemon, type ProcessHandle } from './proc.js';
+
 import type { Ledger } from './ledger.js';
 
 export type DatapathType = 'dummy' | 'netdev';
@@ -65,6 +67,11 @@ class Ovs implements OvsInstance {
   }
 
   get pids(): { ovsdb: number; vswitchd: number } { return { ovsdb: this.ovsdb?.pid ?? -1, vswitchd: this.vswitchd?.pid ?? -1 }; }
+
+  adopt(ovsdb: ProcessHandle | undefined, vswitchd: ProcessHandle | undefined): void {
+    this.ovsdb = ovsdb;
+    this.vswitchd = vswitchd;
+  }
 
   async start(): Promise<void> {
     await run('ovsdb-tool', ['create', join(this.dir, 'conf.db'), SCHEMA], { env: this.env });
@@ -148,8 +155,7 @@ class Ovs implements OvsInstance {
     this.ledger?.forget(`vswitchd:${this.dir}`);
     this.ledger?.forget(`ovsdb:${this.dir}`);
     if (this.ownsDir) {
-      const { rmSync } = await import('node:fs');
-      rmSync(this.dir, { recursive: true, force: true });
+      fs.rmSync(this.dir, { recursive: true, force: true });
       this.ledger?.forget(`ovsdir:${this.dir}`);
     }
   }
@@ -177,5 +183,21 @@ export async function startOvs(opts: { dir?: string; ledger?: Ledger } = {}): Pr
     if (!opts.ledger) await ovs.stop().catch(() => undefined);
     throw err;
   }
+  return ovs;
+}
+
+/** A handle on an OVS already running in `dir` (e.g. started by an earlier `lab up`): commands
+ * work; restart/stop use the PIDs from its pidfiles. */
+export function attachOvs(dir: string): OvsInstance {
+  const { readFileSync } = fs;
+  const pidOf = (f: string): ProcessHandle | undefined => {
+    try {
+      const pid = Number(readFileSync(join(dir, f), 'utf8').trim());
+      const st = procStart(pid);
+      return st === undefined ? undefined : { pid, startTime: st };
+    } catch { return undefined; }
+  };
+  const ovs = new Ovs(dir, undefined, false);
+  ovs.adopt(pidOf('ovsdb-server.pid'), pidOf('ovs-vswitchd.pid'));
   return ovs;
 }

@@ -1,0 +1,125 @@
+// The embedded lab's life cycle: up (run the steps with progress and timings, record everything),
+// status (health of every step's resources and every recorded process), down (tear the ledger down).
+import { existsSync, mkdirSync } from 'node:fs';
+import { Ledger, describe } from '../lib/ledger.js';
+import { isAlive } from '../lib/proc.js';
+import { labSteps } from '../steps.js';
+import { stateFileOf, validateConfig, type LabConfig } from './config.js';
+import type { LabContext, LabInfo, LabStep, StatusLine } from './context.js';
+import { planTopology } from './topology.js';
+
+export type Log = (line: string) => void;
+
+export interface LabStatus { recorded: boolean; complete: boolean; healthy: boolean; lines: StatusLine[]; info?: LabInfo; config?: LabConfig }
+
+const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+
+export class LabStepError extends Error {
+  constructor(readonly step: string, cause: Error, readonly fix: string) {
+    super(`lab step "${step}" failed: ${cause.message}\n  how to fix: ${fix}`);
+  }
+}
+
+function contextOf(config: LabConfig, ledger: Ledger, info: LabInfo, steps: readonly LabStep[], log: Log): LabContext {
+  return { config, ledger, info, stepNames: steps.map((s) => s.name), log: (m) => log(`      ${m}`) };
+}
+
+/** Brings the lab up. If a complete, healthy lab is recorded in the state dir, says so and returns it;
+ * if a broken or partial one is recorded, tears it down first (repair). */
+export async function labUp(cfg: LabConfig, opts: { log?: Log; steps?: LabStep[]; keepOnFailure?: boolean } = {}): Promise<LabInfo> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const config = validateConfig(cfg);
+  const steps = opts.steps ?? labSteps();
+  const stateFile = stateFileOf(config.stateDir);
+  if (existsSync(stateFile)) {
+    const st = await labStatus(config.stateDir, { steps });
+    if (st.complete && st.healthy && st.info) {
+      log(`lab "${st.config?.name}" is already up (state ${stateFile}); nothing to do. \`rackvisor lab status\` shows it, \`rackvisor lab down\` removes it.`);
+      return st.info;
+    }
+    log(`a ${st.complete ? 'broken' : 'partial'} lab is recorded in ${stateFile}; removing what it recorded first:`);
+    for (const l of st.lines.filter((x) => x.health === 'fail')) log(`  unhealthy: ${l.resource}: ${l.detail}`);
+    await labDown(config.stateDir, { log });
+  }
+  mkdirSync(config.stateDir, { recursive: true });
+  const ledger = Ledger.open(stateFile);
+  const info: LabInfo = { topology: planTopology(config), extra: {} };
+  ledger.setMeta('config', config);
+  ledger.setMeta('complete', false);
+  ledger.setMeta('info', info);
+  const ctx = contextOf(config, ledger, info, steps, log);
+  const t0 = Date.now();
+  log(`lab "${config.name}" up: ${steps.length} steps, state in ${config.stateDir}`);
+  for (const [i, step] of steps.entries()) {
+    const ts = Date.now();
+    log(`[${i + 1}/${steps.length}] ${step.name}: ${step.title}`);
+    try {
+      const detail = await step.up(ctx);
+      ledger.setMeta('info', info);
+      log(`      ok ${secs(Date.now() - ts)}  ${detail}`);
+    } catch (err) {
+      ledger.setMeta('info', info);
+      const e = new LabStepError(step.name, err instanceof Error ? err : new Error(String(err)), step.fix);
+      log(`      FAILED after ${secs(Date.now() - ts)}: ${e.message}`);
+      if (opts.keepOnFailure) {
+        log(`      kept what was created for inspection; remove it with \`rackvisor lab down --state-dir ${config.stateDir}\``);
+      } else {
+        log('      removing what was created so far ...');
+        await labDown(config.stateDir, { log }).catch((d: Error) => log(`      teardown problem: ${d.message}`));
+      }
+      throw e;
+    }
+  }
+  ledger.setMeta('complete', true);
+  log(`lab "${config.name}" is up in ${secs(Date.now() - t0)}. \`rackvisor lab status\` shows its health; \`rackvisor lab down\` removes it.`);
+  return info;
+}
+
+/** Health of a recorded lab (without changing anything). */
+export async function labStatus(stateDir: string, opts: { steps?: LabStep[] } = {}): Promise<LabStatus> {
+  const stateFile = stateFileOf(stateDir);
+  if (!existsSync(stateFile)) return { recorded: false, complete: false, healthy: false, lines: [] };
+  const ledger = Ledger.open(stateFile);
+  const config = ledger.getMeta<LabConfig>('config');
+  const info = ledger.getMeta<LabInfo>('info');
+  const complete = ledger.getMeta<boolean>('complete') === true;
+  const lines: StatusLine[] = [];
+  if (config && info) {
+    const steps = opts.steps ?? labSteps();
+    const ctx = contextOf(config, ledger, info, steps, () => undefined);
+    for (const s of steps) {
+      if (!s.status) continue;
+      try { lines.push(...(await s.status(ctx))); } catch (err) {
+        lines.push({ resource: s.name, health: 'fail', detail: `status failed: ${(err as Error).message}` });
+      }
+    }
+  }
+  for (const r of ledger.list()) {
+    if (r.kind === 'process') lines.push({ resource: describe(r), health: isAlive(r.pid, r.startTime) ? 'ok' : 'fail', detail: isAlive(r.pid, r.startTime) ? 'running' : 'not running' });
+  }
+  for (const [k, v] of Object.entries(info?.extra ?? {})) lines.push({ resource: k, health: 'info', detail: v });
+  const healthy = lines.every((l) => l.health !== 'fail');
+  return { recorded: true, complete, healthy, lines, info, config };
+}
+
+/** Removes exactly what the state file records (also after a crash). */
+export async function labDown(stateDir: string, opts: { log?: Log } = {}): Promise<number> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const stateFile = stateFileOf(stateDir);
+  if (!existsSync(stateFile)) { log(`no lab recorded in ${stateDir}; nothing to do`); return 0; }
+  const ledger = Ledger.open(stateFile);
+  const n = ledger.size;
+  const t0 = Date.now();
+  log(`lab down: removing ${n} recorded resource(s), newest first`);
+  await ledger.teardown({ log: (m) => log(`  ${m}`) });
+  log(`lab down: done in ${secs(Date.now() - t0)}`);
+  return n;
+}
+
+export function formatStatus(st: LabStatus): string {
+  if (!st.recorded) return 'no lab recorded here (run `rackvisor lab up`)';
+  const mark = { ok: 'ok  ', fail: 'FAIL', info: 'info' } as const;
+  const w = Math.min(60, Math.max(...st.lines.map((l) => l.resource.length), 8));
+  const head = `lab "${st.config?.name ?? '?'}": ${!st.complete ? 'PARTIAL (an up did not finish)' : st.healthy ? 'healthy' : 'UNHEALTHY'}`;
+  return [head, ...st.lines.map((l) => `  ${mark[l.health]}  ${l.resource.padEnd(w)}  ${l.detail}`)].join('\n');
+}

@@ -1,0 +1,35 @@
+// The ToR: a private Open vSwitch with bridge tor0 (OpenFlow13, fail-mode secure, controller target).
+import { join } from 'node:path';
+import { attachOvs, startOvs } from '../lib/ovs.js';
+import { tryRun } from '../lib/exec.js';
+import type { LabStep, StatusLine } from '../lab/context.js';
+
+export const tor: LabStep = {
+  name: 'switch',
+  title: 'start a private Open vSwitch with bridge tor0 (OpenFlow13, fail-mode secure, userspace datapath)',
+  fix: 'see ovs-vswitchd.log / ovsdb-server.log in the OVS dir; is openvswitch-switch installed?',
+  async up(ctx) {
+    const t = ctx.info.topology;
+    const ovs = await startOvs({ dir: join(ctx.config.stateDir, 'ovs'), ledger: ctx.ledger });
+    ctx.info.ovs = { dir: ovs.dir, db: ovs.db };
+    await ovs.addBridge(t.bridge, { controller: t.controller, failMode: 'secure', dpid: t.dpid });
+    return `${t.bridge} dpid ${t.dpid} → controller ${t.controller} (ovsdb ${ovs.pids.ovsdb}, vswitchd ${ovs.pids.vswitchd})`;
+  },
+  async status(ctx) {
+    const o = ctx.info.ovs;
+    if (!o) return [{ resource: 'open vswitch', health: 'fail', detail: 'not started' }];
+    const ovs = attachOvs(o.dir);
+    const lines: StatusLine[] = [];
+    lines.push({ resource: `ovsdb-server + ovs-vswitchd (${o.dir})`, health: ovs.alive() ? 'ok' : 'fail', detail: `pids ${ovs.pids.ovsdb}, ${ovs.pids.vswitchd}` });
+    const br = ctx.info.topology.bridge;
+    const exists = ovs.alive() && (await tryRun('ovs-vsctl', [`--db=${o.db}`, '--timeout=5', 'br-exists', br])).code === 0;
+    lines.push({ resource: `bridge ${br}`, health: exists ? 'ok' : 'fail', detail: exists ? `${(await ovs.vsctl('list-ports', br)).trim().split('\n').filter(Boolean).length} ports` : 'missing' });
+    if (exists) {
+      const connected = (await ovs.vsctl('get', 'controller', br, 'is_connected').catch(() => 'false')).trim() === 'true';
+      const flows = (await ovs.ofctl('dump-flows', br).catch(() => '')).split('\n').filter((l) => l.includes('cookie=')).length;
+      lines.push({ resource: `controller ${ctx.info.topology.controller}`, health: connected ? 'ok' : 'info', detail: connected ? 'connected' : 'not connected (no controller running yet?)' });
+      lines.push({ resource: `flows on ${br}`, health: 'info', detail: `${flows} flow(s)` });
+    }
+    return lines;
+  },
+};
