@@ -1,6 +1,139 @@
+// `rackvisor controller`: runs the OpenFlow 1.3 controller. Without --zookeeper it is a plain OpenFlow controller
+// with the L2 learning app (like ryu-manager simple_switch_13). With --zookeeper the orchestration layer and with
+// --api-port the northbound REST API are started on top of the same controller (see the hooks below).
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { notYet } from '../not-yet.js';
+import { Controller, L2LearningApp, dpidHex, type ControllerHandle } from '../../controller/index.js';
+
+interface ControllerCliOptions {
+  listen: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  zookeeper?: string;
+  zkRoot: string;
+  apiPort?: string;
+  apiHost: string;
+  echoInterval: string;
+  echoTimeout: string;
+  maxQueue: string;
+  idleTimeout: string;
+  l2: boolean;
+  quiet: boolean;
+}
+
+/** Something started on top of the controller (orchestration, northbound API). */
+interface Extension {
+  stop(): Promise<void> | void;
+}
+
+function parseListen(s: string): { host: string; port: number } {
+  const m = /^(?:\[?([^\]]*)\]?:)?(\d+)$/.exec(s);
+  if (!m) throw new Error(`--listen ${s}: expected HOST:PORT or PORT`);
+  const port = Number(m[2]);
+  if (port > 65535) throw new Error(`--listen ${s}: port out of range`);
+  return { host: m[1] || '0.0.0.0', port };
+}
+
+function int(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} ${v}: expected a non-negative integer`);
+  return n;
+}
+
+/** Hook for optional modules owned by other parts (orchestration: controller/orchestrator.ts exporting
+ *  `startOrchestration(ctx)`; northbound: northbound-api/index.ts exporting `startNorthbound(ctx)`). They are loaded
+ *  by path at run time so this command builds before they exist; a missing module is a clear error. */
+async function loadExtension(relPath: string, fn: string, ctx: Record<string, unknown>): Promise<Extension> {
+  const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+  const file = join(root, relPath);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`cannot load ${relPath} (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const start = mod[fn];
+  if (typeof start !== 'function') throw new Error(`${relPath} does not export ${fn}()`);
+  return (await (start as (c: Record<string, unknown>) => Promise<Extension>)(ctx)) ?? { stop: () => undefined };
+}
+
+async function runController(o: ControllerCliOptions): Promise<void> {
+  const { host, port } = parseListen(o.listen);
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
+  const log = (level: 'info' | 'warn', text: string): void => {
+    if (level === 'warn') console.error(`${new Date().toISOString()} ${text}`);
+    else if (!o.quiet) console.log(`${new Date().toISOString()} ${text}`);
+  };
+  const apps = o.l2 ? [new L2LearningApp({ idleTimeout: int('--idle-timeout', o.idleTimeout), log: (t) => log('warn', t) })] : [];
+  const ctrl = new Controller({
+    host, port, apps, log,
+    echoIntervalMs: int('--echo-interval', o.echoInterval),
+    echoTimeoutMs: int('--echo-timeout', o.echoTimeout),
+    maxQueueBytes: int('--max-queue', o.maxQueue),
+    ...(o.tlsCert && o.tlsKey ? {
+      tls: { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey), ...(o.tlsCa ? { ca: readFileSync(o.tlsCa) } : {}) },
+    } : {}),
+  });
+  await ctrl.start();
+  console.log(`rackvisor controller: OpenFlow 1.3 ${o.tlsCert ? 'TLS' : 'TCP'} on ${ctrl.listenAddress}` +
+    `${o.l2 ? ', L2 learning app' : ''}${o.zookeeper ? `, cluster ${o.zookeeper}${o.zkRoot}` : ' (no ZooKeeper: plain OpenFlow controller)'}`);
+
+  const extensions: Extension[] = [];
+  const handle: ControllerHandle = ctrl;
+  try {
+    // ---- hook 1: orchestration (pipeline, placement, scaling, failover) when a cluster is given
+    if (o.zookeeper) {
+      extensions.push(await loadExtension('controller/orchestrator.js', 'startOrchestration',
+        { controller: ctrl, handle, zookeeper: o.zookeeper, root: o.zkRoot, log }));
+    }
+    // ---- hook 2: the northbound REST API (Express) on --api-port, given the ControllerHandle
+    if (o.apiPort !== undefined) {
+      extensions.push(await loadExtension('northbound-api/index.js', 'startNorthbound',
+        { controller: handle, port: int('--api-port', o.apiPort), host: o.apiHost, zookeeper: o.zookeeper, root: o.zkRoot, log }));
+    }
+  } catch (err) {
+    await ctrl.stop();
+    throw err;
+  }
+
+  let stopping = false;
+  const shutdown = async (sig: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log('info', `${sig}: stopping (${ctrl.switches().length} switches connected)`);
+    for (const e of extensions.reverse()) await Promise.resolve(e.stop()).catch(() => undefined);
+    await ctrl.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  if (!o.quiet) {
+    ctrl.on('port-status', (sw, reason, p) => log('info', `switch ${dpidHex(sw.dpid)} port ${p.port_no} (${p.name}) ${reason}${p.state & 1 ? ' link down' : ''}`));
+  }
+}
 
 export function registerController(program: Command): void {
-  program.command('controller').description('Run the OpenFlow 1.3 controller (OF channel, pipeline, placement, northbound API)').action(notYet('controller'));
+  program.command('controller')
+    .description('Run the OpenFlow 1.3 controller (OF channel + L2 learning; with --zookeeper: orchestration; with --api-port: northbound API)')
+    .option('--listen <host:port>', 'OpenFlow listen address', '0.0.0.0:6653')
+    .option('--tls-cert <file>', 'serve OpenFlow over TLS with this certificate (PEM)')
+    .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
+    .option('--tls-ca <file>', 'CA bundle: require switch certificates signed by it (mutual TLS)')
+    .option('--zookeeper <connect>', 'ZooKeeper connect string (host:port,...): run with cluster orchestration')
+    .option('--zk-root <path>', 'ZooKeeper root of this cluster', '/rackvisor/default')
+    .option('--api-port <port>', 'start the northbound REST API on this port')
+    .option('--api-host <host>', 'northbound API listen host', '127.0.0.1')
+    .option('--echo-interval <ms>', 'send ECHO_REQUEST after this long without traffic from a switch', '5000')
+    .option('--echo-timeout <ms>', 'disconnect a switch whose ECHO_REPLY is this late', '5000')
+    .option('--max-queue <bytes>', 'bound of each switch write queue', String(8 << 20))
+    .option('--idle-timeout <s>', 'idle timeout of flows installed by the L2 app', '60')
+    .option('--no-l2', 'do not run the L2 learning app')
+    .option('-q, --quiet', 'do not print switch connect/disconnect lines', false)
+    .action(async (o: ControllerCliOptions) => {
+      await runController(o);
+    });
 }
