@@ -248,13 +248,58 @@ uint16_t rv_vxlan_encap_burst_peer(rte_mbuf** pkts, uint16_t n, const rv_vxlan_l
                                    const rv_vxlan_peer& peer, const uint32_t* vni,
                                    const uint32_t* flow_hash, uint8_t* ok_out,
                                    rv_vxlan_stats* stats) {
+  // One 50-byte header template per burst; per packet: copy, then patch the lengths, the
+  // checksum (incrementally from the template's partial sum), the source port and the VNI.
+  alignas(16) uint8_t tmpl[64];
+  memset(tmpl, 0, sizeof tmpl);
+  {
+    auto* eth = reinterpret_cast<rte_ether_hdr*>(tmpl);
+    rte_ether_addr_copy(&peer.mac, &eth->dst_addr);
+    rte_ether_addr_copy(&local.mac, &eth->src_addr);
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(tmpl + kEthLen);
+    ip->version_ihl = 0x45;
+    ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+    ip->time_to_live = RV_VXLAN_TTL;
+    ip->next_proto_id = IPPROTO_UDP;
+    ip->src_addr = local.ip;
+    ip->dst_addr = peer.ip;
+    auto* udp = reinterpret_cast<rte_udp_hdr*>(tmpl + kEthLen + kIpLen);
+    udp->dst_port = rte_cpu_to_be_16(RV_VXLAN_UDP_PORT);
+    tmpl[kEthLen + kIpLen + kUdpLen] = RV_VXLAN_FLAG_I;
+  }
+  uint64_t base_sum = 0;  // IPv4 header sum without total_length (and checksum = 0)
+  for (uint32_t off = 0; off < kIpLen; off += 4) base_sum += load_u32(tmpl + kEthLen + off);
   uint16_t ok = 0;
   for (uint16_t i = 0; i < n; i++) {
     if (i + 4 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void*));
-    uint32_t fh = flow_hash != nullptr ? flow_hash[i] : inner_flow_hash(pkts[i]);
-    bool r = encap_one(pkts[i], local, peer, vni[i], fh);
-    if (ok_out != nullptr) ok_out[i] = r ? 1 : 0;
-    ok += r ? 1 : 0;
+    if (i + 8 < n) rte_prefetch0(pkts[i + 8]);
+    rte_mbuf* m = pkts[i];
+    const uint32_t inner_len = rte_pktmbuf_pkt_len(m);
+    const uint32_t fh = flow_hash != nullptr ? flow_hash[i] : inner_flow_hash(m);
+    uint8_t* p = nullptr;
+    if (inner_len + RV_VXLAN_OVERHEAD - kEthLen <= 0xFFFF)
+      p = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, RV_VXLAN_OVERHEAD));
+    if (p == nullptr) {
+      if (ok_out != nullptr) ok_out[i] = 0;
+      continue;
+    }
+    memcpy(p, tmpl, RV_VXLAN_OVERHEAD);
+    const uint16_t tl_be = rte_cpu_to_be_16(uint16_t(inner_len + kIpLen + kUdpLen + RV_VXLAN_HDR_LEN));
+    const uint16_t ul_be = rte_cpu_to_be_16(uint16_t(inner_len + kUdpLen + RV_VXLAN_HDR_LEN));
+    const uint16_t sp_be = rte_cpu_to_be_16(rv_vxlan_sport(fh));
+    const uint32_t vni_be = rte_cpu_to_be_32((vni[i] & RV_VXLAN_VNI_MAX) << 8);
+    const uint16_t ck = uint16_t(~fold32(base_sum + tl_be));
+    memcpy(p + kEthLen + 2, &tl_be, 2);
+    memcpy(p + kEthLen + 10, &ck, 2);
+    memcpy(p + kEthLen + kIpLen, &sp_be, 2);
+    memcpy(p + kEthLen + kIpLen + 4, &ul_be, 2);
+    memcpy(p + kEthLen + kIpLen + kUdpLen + 4, &vni_be, 4);
+    m->ol_flags &= ~RTE_MBUF_F_TX_OFFLOAD_MASK;
+    m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_UDP |
+                     RTE_PTYPE_TUNNEL_VXLAN;
+    if (ok_out != nullptr) ok_out[i] = 1;
+    ok++;
   }
   if (stats != nullptr) {
     stats->encap_ok += ok;
@@ -311,10 +356,14 @@ inline uint8_t validate(const rte_mbuf* m, const rv_vxlan_local& local, uint32_t
   if (load_be16(udp + 6) != 0) {
     const uint64_t l4f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
     if (l4f == RTE_MBUF_F_RX_L4_CKSUM_BAD) return RV_VXLAN_DROP_UDP_CSUM;
-    if (l4f != RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
-        rte_ipv4_udptcp_cksum_mbuf_verify(m, reinterpret_cast<const rte_ipv4_hdr*>(ip),
-                                          uint16_t(kEthLen + ihl)) != 0)
-      return RV_VXLAN_DROP_UDP_CSUM;
+    if (l4f != RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
+      // pseudo header (src, dst, proto, UDP length) + the datagram, over all segments
+      uint16_t raw = 0;
+      if (rte_raw_cksum_mbuf(m, kEthLen + ihl, ulen, &raw) != 0) return RV_VXLAN_DROP_TRUNCATED;
+      uint64_t sum = uint64_t(load_u32(ip + 12)) + load_u32(ip + 16) +
+                     rte_cpu_to_be_16(uint16_t(IPPROTO_UDP)) + rte_cpu_to_be_16(uint16_t(ulen)) + raw;
+      if (fold32(sum) != 0xFFFF) return RV_VXLAN_DROP_UDP_CSUM;
+    }
   }
   *hdr_len = kEthLen + ihl + kUdpLen + RV_VXLAN_HDR_LEN;
   *frame_len = kEthLen + tot;
@@ -337,7 +386,7 @@ uint16_t rv_vxlan_decap_burst(rte_mbuf** pkts, uint16_t n, const rv_vxlan_local&
   uint32_t frame_len[kChunk];
 
   for (uint16_t base = 0; base < n; base += kChunk) {
-    const uint16_t end = uint16_t(n - base > kChunk ? base + kChunk : n);
+    const uint16_t end = uint16_t(uint32_t(n - base) > kChunk ? base + kChunk : n);
     uint32_t k = 0;
     for (uint16_t i = base; i < end; i++) {
       if (i + 4 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void*));
@@ -356,11 +405,29 @@ uint16_t rv_vxlan_decap_burst(rte_mbuf** pkts, uint16_t n, const rv_vxlan_local&
       }
     }
     if (k == 0) continue;
-    // Stage 2: is the outer source a registered host?  One bulk lookup per chunk.
+    // Stage 2: is the outer source a registered host?  A burst usually comes from few hosts:
+    // look up each distinct source once (one bulk lookup per chunk).
     if (tunnels != nullptr) {
-      if (rte_hash_lookup_bulk(tunnels->hash, keys, k, pos) != 0) {
-        for (uint32_t j = 0; j < k; j++) pos[j] = -ENOENT;
+      uint32_t uval[kChunk];
+      const void* ukeys[kChunk];
+      int32_t upos[kChunk];
+      uint8_t which[kChunk];
+      uint32_t nu = 0;
+      for (uint32_t j = 0; j < k; j++) {
+        const uint32_t v = load_u32(static_cast<const uint8_t*>(keys[j]));
+        uint32_t u = 0;
+        while (u < nu && uval[u] != v) u++;
+        if (u == nu) {
+          uval[nu] = v;
+          ukeys[nu] = keys[j];
+          nu++;
+        }
+        which[j] = uint8_t(u);
       }
+      if (rte_hash_lookup_bulk(tunnels->hash, ukeys, nu, upos) != 0) {
+        for (uint32_t u = 0; u < nu; u++) upos[u] = -ENOENT;
+      }
+      for (uint32_t j = 0; j < k; j++) pos[j] = upos[which[j]];
     } else {
       for (uint32_t j = 0; j < k; j++) pos[j] = -ENOENT;
     }
