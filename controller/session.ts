@@ -83,7 +83,7 @@ export class Session implements SwitchHandle, FrameSink {
   connectedAt = new Date();
   readonly remote: string;
   /** counters */
-  readonly stats = { rxMsgs: 0, txMsgs: 0, packetIns: 0, queueFullDrops: 0 };
+  readonly stats = { rxMsgs: 0, txMsgs: 0, packetIns: 0, queueFullDrops: 0, echoRequests: 0, echoReplies: 0 };
 
   private readonly reader = new FrameReader();
   private readonly xids = new XidAllocator(1);
@@ -385,7 +385,10 @@ export class Session implements SwitchHandle, FrameSink {
       this.enqueue(reply);
       return true;
     } else if (type === T.ECHO_REPLY) {
-      if (buf.readUInt32BE(off + 4) === this.echoXid) this.echoXid = 0;
+      if (buf.readUInt32BE(off + 4) === this.echoXid) {
+        this.echoXid = 0;
+        this.stats.echoReplies++;
+      }
       return true;
     } else if (!SWITCH_TO_CONTROLLER.has(type)) {
       this.protocolError(buf.readUInt32BE(off + 4), ET.BAD_REQUEST, BRC.BAD_TYPE, buf.subarray(off, off + len),
@@ -520,6 +523,7 @@ export class Session implements SwitchHandle, FrameSink {
     if (this.state === 'up' && now - this.lastRx >= this.opts.echoIntervalMs) {
       this.echoXid = this.xids.next();
       this.echoDeadline = now + this.opts.echoTimeoutMs;
+      this.stats.echoRequests++;
       this.enqueue(buildHeaderOnly(T.ECHO_REQUEST, this.echoXid));
     }
   }
