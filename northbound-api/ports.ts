@@ -1,0 +1,252 @@
+// The northbound API's view of the rest of the system. Everything the API reads or writes goes
+// through these small interfaces; `rackvisor controller` wires them to the real controller
+// (controller/api.ts ControllerHandle) and the ZooKeeper store (cluster/), tests wire in-process
+// fakes or the real things. Keeping them here (and minimal) lets the API be tested in isolation and
+// keeps the import direction northbound-api → controller, cluster.
+import type { OfMessage } from '../openflow/index.js';
+
+// ---------------------------------------------------------------------------------------------
+// Switches (OpenFlow side)
+
+export type OfRole = 'EQUAL' | 'MASTER' | 'SLAVE' | 'NOCHANGE';
+
+export interface SwitchPortInfo {
+  port_no: number;
+  name: string;
+  hw_addr: string;
+  config: number;
+  state: number;
+  curr: number;
+  advertised: number;
+  supported: number;
+  peer: number;
+  curr_speed: number;
+  max_speed: number;
+}
+
+export interface SwitchInfo {
+  dpid: bigint;
+  /** Remote address of the OpenFlow channel, e.g. "127.0.0.1:53122". */
+  address?: string;
+  /** OpenFlow version negotiated (4 = 1.3). */
+  version: number;
+  /** Role the controller holds towards this switch, as last known. */
+  role?: OfRole;
+  nTables?: number;
+  capabilities?: number;
+  /** Ports known from the features/port-desc reply and port-status messages. */
+  ports: SwitchPortInfo[];
+  connectedAt?: number;
+}
+
+/** The error a switch answered with (OFPT_ERROR), raised by SwitchPort calls. */
+export class SwitchError extends Error {
+  constructor(
+    readonly errType: number,
+    readonly code: number,
+    readonly typeName: string,
+    readonly codeName: string,
+    readonly data?: Uint8Array,
+  ) {
+    super(`switch replied OFPT_ERROR ${typeName}/${codeName} (type ${errType}, code ${code})`);
+    this.name = 'SwitchError';
+  }
+}
+
+/** The switch did not answer in time. */
+export class SwitchTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SwitchTimeoutError';
+  }
+}
+
+export interface SwitchPort {
+  /** Every switch currently connected. */
+  switches(): SwitchInfo[];
+  /** One switch or undefined when not connected. */
+  get(dpid: bigint): SwitchInfo | undefined;
+  /**
+   * Send a request (multipart request, queue-get-config, role request...) and resolve with the
+   * reply messages (a multipart reply may come as several parts, or as one reassembled message —
+   * both are accepted). Rejects with SwitchError on OFPT_ERROR, SwitchTimeoutError on timeout.
+   */
+  request(dpid: bigint, msg: OfMessage, opts?: { timeoutMs?: number }): Promise<OfMessage[]>;
+  /**
+   * Send messages; with barrier: true, follow them with a barrier request and resolve once its reply
+   * arrives, rejecting with the switch's first OFPT_ERROR for those messages (SwitchError).
+   * With barrier: false resolve once written (Ryu's fire-and-forget).
+   */
+  send(dpid: bigint, msgs: OfMessage[], opts: { barrier: boolean; timeoutMs?: number }): Promise<void>;
+  /** OFPT_ROLE_REQUEST through the controller (so that it keeps track of its role); role = OFPCR_ROLE_*. */
+  setRole?(dpid: bigint, role: number): Promise<{ role: number; generationId: bigint }>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compiled pipeline (implemented by the orchestration / pipeline compiler)
+
+export interface FlowSpec {
+  table_id: number;
+  priority: number;
+  cookie?: string;
+  /** Ryu ofctl-style match, e.g. {"in_port": 1, "eth_type": 2048}. */
+  match: Record<string, string | number>;
+  /** Ryu ofctl-style action strings, e.g. ["OUTPUT:2", "GOTO_TABLE:1"]. */
+  actions: Array<string | Record<string, string[]>>;
+  /** Which policy object produced it (chain, host, tenant...). */
+  origin?: string;
+}
+
+export interface PipelinePort {
+  compiled(dpid: bigint): FlowSpec[] | Promise<FlowSpec[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cluster state (ZooKeeper desired/observed state, through cluster/)
+
+export interface ServiceLimits {
+  minInstances?: number;
+  maxInstances?: number;
+  cpuCores?: number;
+  memoryMb?: number;
+  maxPps?: number;
+}
+
+export interface Tenant {
+  name: string;
+  description?: string;
+  vlan?: number;
+  /** Edge ports of the tenant on the ToR: "<dpid>:<port>" style references. */
+  ports?: Array<{ dpid: string; port: number }>;
+}
+
+export interface Service {
+  name: string;
+  id?: number;
+  kind: string;
+  image?: string;
+  config?: Record<string, unknown>;
+  limits?: ServiceLimits;
+  desiredInstances?: number;
+}
+
+export interface ChainMatch {
+  in_port?: number;
+  vlan_vid?: number;
+  eth_type?: number;
+  ipv4_src?: string;
+  ipv4_dst?: string;
+  ip_proto?: number;
+  tp_src?: number;
+  tp_dst?: number;
+}
+
+export interface Chain {
+  name: string;
+  tenant: string;
+  match: ChainMatch;
+  services: string[];
+  priority?: number;
+  version?: number;
+}
+
+export interface Host {
+  id: string;
+  mac?: string;
+  tunnelIp?: string;
+  dpid?: string;
+  port?: number;
+  cores?: number;
+  capacity?: number;
+  [key: string]: unknown;
+}
+
+export interface Instance {
+  id: string;
+  service: string;
+  host: string;
+  state?: string;
+  [key: string]: unknown;
+}
+
+export interface InstanceStats {
+  host: string;
+  instance: string;
+  service?: string;
+  rxPps?: number;
+  txPps?: number;
+  dropPps?: number;
+  rxPackets?: number;
+  txPackets?: number;
+  drops?: number;
+  ts?: number;
+  [key: string]: unknown;
+}
+
+export interface AutoscaleSettings {
+  enabled: boolean;
+  minInstances: number;
+  maxInstances: number;
+  /** Scale out above this packet rate per instance. */
+  targetPpsPerInstance?: number;
+  cooldownSeconds?: number;
+}
+
+/** Thrown by ClusterPort implementations; mapped to HTTP statuses by the API. */
+export class ClusterError extends Error {
+  constructor(
+    readonly code: 'not-found' | 'conflict' | 'invalid' | 'unavailable',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ClusterError';
+  }
+}
+
+export interface ClusterPort {
+  listTenants(): Promise<Tenant[]>;
+  getTenant(name: string): Promise<Tenant | undefined>;
+  /** Create (create: true → conflict if it exists) or replace. */
+  putTenant(t: Tenant, opts: { create: boolean }): Promise<Tenant>;
+  deleteTenant(name: string): Promise<void>;
+
+  listServices(): Promise<Service[]>;
+  getService(name: string): Promise<Service | undefined>;
+  putService(s: Service, opts: { create: boolean }): Promise<Service>;
+  deleteService(name: string): Promise<void>;
+  /** Desired instance count (desired state; the controller's placement acts on it). */
+  scaleService(name: string, instances: number): Promise<Service>;
+  getAutoscale(name: string): Promise<AutoscaleSettings | undefined>;
+  putAutoscale(name: string, a: AutoscaleSettings): Promise<AutoscaleSettings>;
+
+  listChains(): Promise<Chain[]>;
+  getChain(name: string): Promise<Chain | undefined>;
+  putChain(c: Chain, opts: { create: boolean }): Promise<Chain>;
+  deleteChain(name: string): Promise<void>;
+
+  listHosts(): Promise<Host[]>;
+  getHost(id: string): Promise<Host | undefined>;
+
+  listInstances(filter?: { service?: string; host?: string }): Promise<Instance[]>;
+
+  listStats(filter?: { host?: string; instance?: string }): Promise<InstanceStats[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metrics fed by the controller / cluster (pulled at scrape time)
+
+export interface MetricsFeed {
+  /** Cumulative OpenFlow message counts by direction and message type name (e.g. "OFPT_FLOW_MOD"). */
+  ofMessages?(): { in: Record<string, number>; out: Record<string, number> };
+  /** Number of connected OpenFlow sessions. */
+  ofSessions?(): number;
+  /** Per-instance NF packet rates (packets/s), typically from the ZooKeeper stats nodes. */
+  nfRates?(): Promise<InstanceStats[]> | InstanceStats[];
+}
+
+export interface ApiDeps {
+  switches?: SwitchPort;
+  cluster?: ClusterPort;
+  pipeline?: PipelinePort;
+  metrics?: MetricsFeed;
+}

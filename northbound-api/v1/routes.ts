@@ -1,0 +1,271 @@
+// /api/v1: the platform's own API over cluster desired state (ZooKeeper, through ClusterPort), the
+// controller's switches (SwitchPort) and the compiled pipeline (PipelinePort). Writes only change
+// desired state; the controller and host agents act on it — nothing here talks to a switch.
+import express, { type Request, type Response, type Router } from 'express';
+import type { ApiDeps, Chain, ClusterPort, Service, Tenant, SwitchInfo, InstanceStats } from '../ports.js';
+import { HttpProblem } from '../problem.js';
+import { sendJson } from '../json.js';
+
+function clusterOf(deps: ApiDeps): ClusterPort {
+  if (!deps.cluster) throw new HttpProblem(503, 'Service Unavailable', 'the API was started without cluster state (ZooKeeper) attached');
+  return deps.cluster;
+}
+
+function notFound(what: string, name: string): never {
+  throw new HttpProblem(404, 'Not Found', `${what} "${name}" does not exist`);
+}
+
+function param(req: Request, name: string): string {
+  const v = req.params[name];
+  return Array.isArray(v) ? v.join('/') : String(v);
+}
+
+function sameName(bodyName: string | undefined, param: string): void {
+  if (bodyName !== undefined && bodyName !== param) {
+    throw new HttpProblem(400, 'Bad Request', `the body's name "${bodyName}" differs from the path's "${param}"`);
+  }
+}
+
+export function dpidHex(d: bigint): string {
+  return '0x' + d.toString(16).padStart(16, '0');
+}
+
+function parseDpidParam(s: string): bigint {
+  try {
+    const v = /^0[xX]/.test(s) ? BigInt(s) : /^[0-9a-fA-F]{16}$/.test(s) ? BigInt('0x' + s) : BigInt(s);
+    if (v < 0n || v >= 1n << 64n) throw new Error('range');
+    return v;
+  } catch {
+    throw new HttpProblem(400, 'Bad Request', `"${s}" is not a datapath id (decimal, 0x-hex, or 16 hex digits)`);
+  }
+}
+
+function switchJson(s: SwitchInfo): Record<string, unknown> {
+  return {
+    dpid: dpidHex(s.dpid),
+    dpidDecimal: s.dpid.toString(),
+    address: s.address ?? null,
+    version: s.version,
+    role: s.role ?? null,
+    nTables: s.nTables ?? null,
+    capabilities: s.capabilities ?? null,
+    connectedAt: s.connectedAt ? new Date(s.connectedAt).toISOString() : null,
+    ports: s.ports.map((p) => ({ ...p })),
+  };
+}
+
+function sum(stats: InstanceStats[], k: 'rxPps' | 'txPps' | 'dropPps'): number {
+  return stats.reduce((a, s) => a + (typeof s[k] === 'number' ? (s[k] as number) : 0), 0);
+}
+
+export function v1Router(deps: ApiDeps): Router {
+  const r = express.Router();
+  const base = '/api/v1';
+
+  r.get(`${base}/health`, (_req, res) => {
+    sendJson(res, 200, { status: 'ok', controller: deps.switches !== undefined, cluster: deps.cluster !== undefined, pipeline: deps.pipeline !== undefined });
+  });
+
+  // ---------------------------------------------------------------------------------- tenants
+  r.get(`${base}/tenants`, async (_req, res) => sendJson(res, 200, await clusterOf(deps).listTenants()));
+  r.post(`${base}/tenants`, async (req: Request, res: Response) => {
+    const t = req.body as Tenant;
+    const out = await clusterOf(deps).putTenant(t, { create: true });
+    res.location(`${base}/tenants/${encodeURIComponent(out.name)}`);
+    sendJson(res, 201, out);
+  });
+  r.get(`${base}/tenants/:name`, async (req, res) => {
+    const t = await clusterOf(deps).getTenant(param(req, 'name'));
+    if (!t) notFound('tenant', param(req, 'name'));
+    sendJson(res, 200, t);
+  });
+  r.put(`${base}/tenants/:name`, async (req, res) => {
+    const body = req.body as Tenant;
+    sameName(body.name, param(req, 'name'));
+    sendJson(res, 200, await clusterOf(deps).putTenant({ ...body, name: param(req, 'name') }, { create: false }));
+  });
+  r.delete(`${base}/tenants/:name`, async (req, res) => {
+    const c = clusterOf(deps);
+    const name = param(req, 'name');
+    if (!(await c.getTenant(name))) notFound('tenant', name);
+    const users = (await c.listChains()).filter((ch) => ch.tenant === name).map((ch) => ch.name);
+    if (users.length) throw new HttpProblem(409, 'Conflict', `tenant "${name}" is used by chains: ${users.join(', ')}`);
+    await c.deleteTenant(name);
+    res.status(204).end();
+  });
+
+  // ---------------------------------------------------------------------------------- services
+  r.get(`${base}/services`, async (_req, res) => sendJson(res, 200, await clusterOf(deps).listServices()));
+  r.post(`${base}/services`, async (req, res) => {
+    const s = req.body as Service;
+    checkLimits(s);
+    const out = await clusterOf(deps).putService(s, { create: true });
+    res.location(`${base}/services/${encodeURIComponent(out.name)}`);
+    sendJson(res, 201, out);
+  });
+  r.get(`${base}/services/:name`, async (req, res) => {
+    const s = await clusterOf(deps).getService(param(req, 'name'));
+    if (!s) notFound('service', param(req, 'name'));
+    sendJson(res, 200, s);
+  });
+  r.put(`${base}/services/:name`, async (req, res) => {
+    const body = req.body as Service;
+    sameName(body.name, param(req, 'name'));
+    checkLimits(body);
+    sendJson(res, 200, await clusterOf(deps).putService({ ...body, name: param(req, 'name') }, { create: false }));
+  });
+  r.delete(`${base}/services/:name`, async (req, res) => {
+    const c = clusterOf(deps);
+    const name = param(req, 'name');
+    if (!(await c.getService(name))) notFound('service', name);
+    const users = (await c.listChains()).filter((ch) => ch.services.includes(name)).map((ch) => ch.name);
+    if (users.length) throw new HttpProblem(409, 'Conflict', `service "${name}" is used by chains: ${users.join(', ')}`);
+    await c.deleteService(name);
+    res.status(204).end();
+  });
+  r.post(`${base}/services/:name/scale`, async (req, res) => {
+    const c = clusterOf(deps);
+    const name = param(req, 'name');
+    const s = await c.getService(name);
+    if (!s) notFound('service', name);
+    const n = (req.body as { instances: number }).instances;
+    const min = s.limits?.minInstances ?? 0;
+    const max = s.limits?.maxInstances;
+    if (n < min || (max !== undefined && n > max)) {
+      throw new HttpProblem(400, 'Bad Request', `service "${name}" allows ${min}..${max ?? '∞'} instances, asked for ${n}`);
+    }
+    const out = await c.scaleService(name, n);
+    sendJson(res, 202, { service: name, desiredInstances: out.desiredInstances ?? n });
+  });
+  r.get(`${base}/services/:name/autoscale`, async (req, res) => {
+    const c = clusterOf(deps);
+    const name = param(req, 'name');
+    if (!(await c.getService(name))) notFound('service', name);
+    const a = await c.getAutoscale(name);
+    sendJson(res, 200, a ?? { enabled: false, minInstances: 1, maxInstances: 1 });
+  });
+  r.put(`${base}/services/:name/autoscale`, async (req, res) => {
+    const c = clusterOf(deps);
+    const name = param(req, 'name');
+    if (!(await c.getService(name))) notFound('service', name);
+    const a = req.body as { minInstances: number; maxInstances: number; enabled: boolean };
+    if (a.minInstances > a.maxInstances) {
+      throw new HttpProblem(400, 'Bad Request', `minInstances (${a.minInstances}) is greater than maxInstances (${a.maxInstances})`);
+    }
+    sendJson(res, 200, await c.putAutoscale(name, req.body));
+  });
+  r.get(`${base}/services/:name/instances`, async (req, res) => {
+    const c = clusterOf(deps);
+    const name = param(req, 'name');
+    if (!(await c.getService(name))) notFound('service', name);
+    sendJson(res, 200, await c.listInstances({ service: name }));
+  });
+
+  // ---------------------------------------------------------------------------------- chains
+  r.get(`${base}/chains`, async (_req, res) => sendJson(res, 200, await clusterOf(deps).listChains()));
+  const checkChain = async (c: ClusterPort, ch: Chain): Promise<void> => {
+    if (!(await c.getTenant(ch.tenant))) throw new HttpProblem(422, 'Unprocessable Content', `tenant "${ch.tenant}" does not exist`);
+    const services = new Set((await c.listServices()).map((s) => s.name));
+    const missing = ch.services.filter((s) => !services.has(s));
+    if (missing.length) throw new HttpProblem(422, 'Unprocessable Content', `unknown services in chain: ${missing.join(', ')}`);
+  };
+  r.post(`${base}/chains`, async (req, res) => {
+    const c = clusterOf(deps);
+    const ch = req.body as Chain;
+    await checkChain(c, ch);
+    const out = await c.putChain(ch, { create: true });
+    res.location(`${base}/chains/${encodeURIComponent(out.name)}`);
+    sendJson(res, 201, out);
+  });
+  r.get(`${base}/chains/:name`, async (req, res) => {
+    const ch = await clusterOf(deps).getChain(param(req, 'name'));
+    if (!ch) notFound('chain', param(req, 'name'));
+    sendJson(res, 200, ch);
+  });
+  r.put(`${base}/chains/:name`, async (req, res) => {
+    const c = clusterOf(deps);
+    const body = req.body as Chain;
+    sameName(body.name, param(req, 'name'));
+    const ch = { ...body, name: param(req, 'name') };
+    await checkChain(c, ch);
+    sendJson(res, 200, await c.putChain(ch, { create: false }));
+  });
+  r.delete(`${base}/chains/:name`, async (req, res) => {
+    const c = clusterOf(deps);
+    if (!(await c.getChain(param(req, 'name')))) notFound('chain', param(req, 'name'));
+    await c.deleteChain(param(req, 'name'));
+    res.status(204).end();
+  });
+
+  // ---------------------------------------------------------------------------------- hosts, instances, stats
+  r.get(`${base}/hosts`, async (_req, res) => sendJson(res, 200, await clusterOf(deps).listHosts()));
+  r.get(`${base}/hosts/:id`, async (req, res) => {
+    const h = await clusterOf(deps).getHost(param(req, 'id'));
+    if (!h) notFound('host', param(req, 'id'));
+    sendJson(res, 200, h);
+  });
+  r.get(`${base}/instances`, async (req, res) => {
+    const filter: { service?: string; host?: string } = {};
+    if (typeof req.query.service === 'string') filter.service = req.query.service;
+    if (typeof req.query.host === 'string') filter.host = req.query.host;
+    sendJson(res, 200, await clusterOf(deps).listInstances(filter));
+  });
+  r.get(`${base}/stats/instances`, async (req, res) => {
+    const filter: { host?: string; instance?: string } = {};
+    if (typeof req.query.host === 'string') filter.host = req.query.host;
+    if (typeof req.query.instance === 'string') filter.instance = req.query.instance;
+    let stats = await clusterOf(deps).listStats(filter);
+    if (typeof req.query.service === 'string') stats = stats.filter((s) => s.service === req.query.service);
+    sendJson(res, 200, stats);
+  });
+  r.get(`${base}/stats/hosts`, async (_req, res) => {
+    const c = clusterOf(deps);
+    const [hosts, stats] = await Promise.all([c.listHosts(), c.listStats()]);
+    const ids = new Set([...hosts.map((h) => h.id), ...stats.map((s) => s.host)]);
+    sendJson(
+      res,
+      200,
+      [...ids].sort().map((id) => {
+        const mine = stats.filter((s) => s.host === id);
+        return { host: id, instances: mine.length, rxPps: sum(mine, 'rxPps'), txPps: sum(mine, 'txPps'), dropPps: sum(mine, 'dropPps') };
+      }),
+    );
+  });
+  r.get(`${base}/stats/hosts/:host`, async (req, res) => {
+    const c = clusterOf(deps);
+    const id = param(req, 'host');
+    const mine = await c.listStats({ host: id });
+    if (!mine.length && !(await c.getHost(id))) notFound('host', id);
+    sendJson(res, 200, {
+      host: id,
+      totals: { instances: mine.length, rxPps: sum(mine, 'rxPps'), txPps: sum(mine, 'txPps'), dropPps: sum(mine, 'dropPps') },
+      instances: mine,
+    });
+  });
+
+  // ---------------------------------------------------------------------------------- switches, pipeline
+  r.get(`${base}/switches`, (_req, res) => {
+    sendJson(res, 200, (deps.switches?.switches() ?? []).map(switchJson));
+  });
+  r.get(`${base}/switches/:dpid`, (req, res) => {
+    const dpid = parseDpidParam(param(req, 'dpid'));
+    const s = deps.switches?.get(dpid);
+    if (!s) notFound('switch', param(req, 'dpid'));
+    sendJson(res, 200, switchJson(s));
+  });
+  r.get(`${base}/switches/:dpid/pipeline`, async (req, res) => {
+    const dpid = parseDpidParam(param(req, 'dpid'));
+    if (!deps.pipeline) throw new HttpProblem(503, 'Service Unavailable', 'no pipeline compiler attached to the API');
+    if (deps.switches && !deps.switches.get(dpid)) notFound('switch', param(req, 'dpid'));
+    const flows = await deps.pipeline.compiled(dpid);
+    sendJson(res, 200, { dpid: dpidHex(dpid), flows });
+  });
+  return r;
+}
+
+function checkLimits(s: Service): void {
+  const l = s.limits;
+  if (l && l.minInstances !== undefined && l.maxInstances !== undefined && l.minInstances > l.maxInstances) {
+    throw new HttpProblem(400, 'Bad Request', `limits.minInstances (${l.minInstances}) is greater than limits.maxInstances (${l.maxInstances})`);
+  }
+}

@@ -1,0 +1,142 @@
+// Test doubles for the northbound API's ports: an in-process switch that records what the API sends
+// and answers requests from a handler, and an in-memory ClusterPort with the same semantics as the
+// ZooKeeper one (create conflicts, not-found). Plus a tiny HTTP client.
+import type { OfMessage } from '../../openflow/index.js';
+import {
+  ClusterError, type AutoscaleSettings, type Chain, type ClusterPort, type Host, type Instance, type InstanceStats,
+  type Service, type SwitchInfo, type SwitchPort, type Tenant,
+} from '../../northbound-api/ports.js';
+import { startApi, type RunningApi, type StartApiOptions } from '../../northbound-api/server.js';
+
+export type Replier = (msg: OfMessage) => OfMessage[] | Promise<OfMessage[]>;
+
+export class FakeSwitch implements SwitchPort {
+  readonly sent: OfMessage[] = [];
+  readonly requests: OfMessage[] = [];
+  roles: number[] = [];
+  constructor(
+    readonly infos: SwitchInfo[],
+    public replier: Replier = () => [],
+    public sendHook: (msgs: OfMessage[], barrier: boolean) => Promise<void> = async () => undefined,
+  ) {}
+  switches(): SwitchInfo[] {
+    return this.infos;
+  }
+  get(dpid: bigint): SwitchInfo | undefined {
+    return this.infos.find((s) => s.dpid === dpid);
+  }
+  async request(_dpid: bigint, msg: OfMessage): Promise<OfMessage[]> {
+    this.requests.push(msg);
+    return this.replier(msg);
+  }
+  async send(_dpid: bigint, msgs: OfMessage[], opts: { barrier: boolean }): Promise<void> {
+    this.sent.push(...msgs);
+    await this.sendHook(msgs, opts.barrier);
+  }
+  async setRole(_dpid: bigint, role: number): Promise<{ role: number; generationId: bigint }> {
+    this.roles.push(role);
+    return { role, generationId: 0n };
+  }
+}
+
+export function switchInfo(dpid: bigint, ports = 2): SwitchInfo {
+  return {
+    dpid,
+    version: 4,
+    role: 'EQUAL',
+    address: '127.0.0.1:40000',
+    nTables: 254,
+    capabilities: 0x4f,
+    connectedAt: Date.UTC(2026, 0, 1),
+    ports: Array.from({ length: ports }, (_, i) => ({
+      port_no: i + 1, name: `p${i + 1}`, hw_addr: `02:00:00:00:00:0${i + 1}`, config: 0, state: 4, curr: 0x802,
+      advertised: 0x802, supported: 0x802, peer: 0, curr_speed: 10000000, max_speed: 10000000,
+    })),
+  };
+}
+
+export class MemoryCluster implements ClusterPort {
+  tenants = new Map<string, Tenant>();
+  services = new Map<string, Service>();
+  chains = new Map<string, Chain>();
+  autoscale = new Map<string, AutoscaleSettings>();
+  hosts: Host[] = [];
+  instances: Instance[] = [];
+  stats: InstanceStats[] = [];
+
+  private put<T extends { name: string }>(m: Map<string, T>, v: T, create: boolean, what: string): T {
+    if (create && m.has(v.name)) throw new ClusterError('conflict', `${what} "${v.name}" already exists`);
+    if (!create && !m.has(v.name)) throw new ClusterError('not-found', `${what} "${v.name}" does not exist`);
+    m.set(v.name, structuredClone(v));
+    return structuredClone(v);
+  }
+  private del<T>(m: Map<string, T>, name: string, what: string): void {
+    if (!m.delete(name)) throw new ClusterError('not-found', `${what} "${name}" does not exist`);
+  }
+  async listTenants() { return [...this.tenants.values()]; }
+  async getTenant(n: string) { return this.tenants.get(n); }
+  async putTenant(t: Tenant, o: { create: boolean }) { return this.put(this.tenants, t, o.create, 'tenant'); }
+  async deleteTenant(n: string) { this.del(this.tenants, n, 'tenant'); }
+  async listServices() { return [...this.services.values()]; }
+  async getService(n: string) { return this.services.get(n); }
+  async putService(s: Service, o: { create: boolean }) { return this.put(this.services, s, o.create, 'service'); }
+  async deleteService(n: string) { this.del(this.services, n, 'service'); }
+  async scaleService(n: string, instances: number) {
+    const s = this.services.get(n);
+    if (!s) throw new ClusterError('not-found', `service "${n}" does not exist`);
+    s.desiredInstances = instances;
+    return structuredClone(s);
+  }
+  async getAutoscale(n: string) { return this.autoscale.get(n); }
+  async putAutoscale(n: string, a: AutoscaleSettings) { this.autoscale.set(n, a); return a; }
+  async listChains() { return [...this.chains.values()]; }
+  async getChain(n: string) { return this.chains.get(n); }
+  async putChain(c: Chain, o: { create: boolean }) { return this.put(this.chains, c, o.create, 'chain'); }
+  async deleteChain(n: string) { this.del(this.chains, n, 'chain'); }
+  async listHosts() { return this.hosts; }
+  async getHost(id: string) { return this.hosts.find((h) => h.id === id); }
+  async listInstances(f: { service?: string; host?: string } = {}) {
+    return this.instances.filter((i) => (!f.service || i.service === f.service) && (!f.host || i.host === f.host));
+  }
+  async listStats(f: { host?: string; instance?: string } = {}) {
+    return this.stats.filter((s) => (!f.host || s.host === f.host) && (!f.instance || s.instance === f.instance));
+  }
+}
+
+export const TOKEN = 'test-token-0123456789';
+
+export async function start(opts: Partial<StartApiOptions> = {}): Promise<RunningApi> {
+  return startApi({ port: 0, host: '127.0.0.1', token: TOKEN, validateResponses: true, defaultMetrics: false, log: () => undefined, ...opts });
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: unknown;
+}
+
+export async function http(
+  api: RunningApi,
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { token?: string | null; contentType?: string; raw?: string } = {},
+): Promise<HttpResult> {
+  const headers: Record<string, string> = {};
+  const token = opts.token === undefined ? TOKEN : opts.token;
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  let payload: string | undefined;
+  if (opts.raw !== undefined) payload = opts.raw;
+  else if (body !== undefined) payload = JSON.stringify(body);
+  if (payload !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
+  const res = await fetch(api.url + path, { method, headers, body: payload });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
