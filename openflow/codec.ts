@@ -1,24 +1,77 @@
-// Message-level encode/decode (placeholder signatures; the schema-driven implementation lands next).
-import type { DecodeResult, OfMessage } from './types.js';
+// Message-level encode/decode over the compiled descriptions.
+import type { DecodeResult, OfDecodeError, OfMessage } from './types.js';
 import { OfEncodeError } from './errors.js';
+import { DecodeFail } from './runtime.js';
+import { compile, type CompiledCodecs } from './compile.js';
+import { helpers } from './helpers.js';
+import { customs } from './customs.js';
+import { actionFamilies, actionStructs } from './actions.js';
+import { instructionFamilies, instructionStructs } from './instructions.js';
+import { commonFamilies, commonStructs } from './structs.js';
+import { multipartBodies, multipartFamilies, multipartMessages } from './multipart.js';
+import { messageFamilies, messageStructs } from './messages.js';
+import { OFPT } from './constants.js';
 
-/** Encodes one message; computes every length and padding. Throws OfEncodeError on invalid input. */
-export function encodeMessage(msg: OfMessage): Buffer {
-  throw new OfEncodeError(`encode of ${msg.kind} not implemented yet`);
+/** All descriptions compiled once at module load. */
+export const codecs: CompiledCodecs = compile(
+  [...actionStructs, ...instructionStructs, ...commonStructs, ...multipartBodies, ...multipartMessages, ...messageStructs],
+  [...actionFamilies, ...instructionFamilies, ...commonFamilies, ...multipartFamilies, ...messageFamilies],
+  customs, helpers,
+);
+const decMessage = codecs.dec.Message!;
+const encMessage = codecs.enc.Message!;
+
+const SCRATCH = new Uint8Array(256 * 1024);
+const SDV = new DataView(SCRATCH.buffer);
+
+function err(code: OfDecodeError['code'], message: string, offset: number): DecodeResult {
+  return { ok: false, error: { code, message, offset } };
 }
 
 /** Decodes the message at the start of `buf`. NEVER throws. `length` = bytes consumed (the header length). */
 export function decodeMessage(buf: Uint8Array): DecodeResult {
-  return { ok: false, error: { code: 'bad_type', message: `decoder not implemented yet (${buf.length} bytes)`, offset: 0 } };
+  if (!(buf instanceof Uint8Array)) return err('bad_value', 'input is not a Uint8Array', 0);
+  if (buf.length < 8) return err('truncated', `need 8 bytes for the OpenFlow header, have ${buf.length}`, 0);
+  const len = (buf[2]! << 8) | buf[3]!;
+  if (len < 8) return err('bad_length', `header length ${len} is less than 8`, 2);
+  if (buf.length < len) return err('truncated', `header length ${len} but only ${buf.length} bytes`, 2);
+  const version = buf[0]!, type = buf[1]!;
+  // hello, error and echo keep their layout across versions (needed for version negotiation)
+  if (version !== 4 && type > OFPT.ECHO_REPLY) return err('bad_version', `version ${version} is not OpenFlow 1.3 (4)`, 0);
+  try {
+    const dv = new DataView(buf.buffer, buf.byteOffset, len);
+    const msg = decMessage(dv, buf, 0, len) as OfMessage;
+    return { ok: true, msg, length: len };
+  } catch (e) {
+    if (e instanceof DecodeFail) return err(e.code, e.message, e.offset);
+    // a DataView range error would be a bug in a bound check: still never escape
+    return err('bad_length', `internal decoder error: ${e instanceof Error ? e.message : String(e)}`, 0);
+  }
 }
 
-/** Decodes every message of a concatenation; stops at the first error (returned with the messages before it). */
-export function decodeAll(buf: Uint8Array): { msgs: OfMessage[]; error?: DecodeResult & { ok: false } } {
+/** Encodes one message; computes every length and padding. Throws OfEncodeError on invalid input. */
+export function encodeMessage(msg: OfMessage): Buffer {
+  let n: number;
+  try {
+    n = encMessage(SDV, SCRATCH, 0, msg, msg === null || typeof msg !== 'object' ? 'message' : String(msg.kind));
+  } catch (e) {
+    if (e instanceof OfEncodeError) throw e;
+    if (e instanceof RangeError) throw new OfEncodeError('message larger than 65535 bytes');
+    throw new OfEncodeError(e instanceof Error ? e.message : String(e));
+  }
+  const out = Buffer.allocUnsafe(n);
+  out.set(SCRATCH.subarray(0, n));
+  return out;
+}
+
+/** Decodes every message of a concatenation; stops at the first error (returned with the messages before it,
+ *  its offset relative to the whole input). */
+export function decodeAll(buf: Uint8Array): { msgs: OfMessage[]; error?: OfDecodeError } {
   const msgs: OfMessage[] = [];
   let off = 0;
   while (off < buf.length) {
     const r = decodeMessage(buf.subarray(off));
-    if (!r.ok) return { msgs, error: { ok: false, error: { ...r.error, offset: r.error.offset + off } } };
+    if (!r.ok) return { msgs, error: { ...r.error, offset: r.error.offset + off } };
     msgs.push(r.msg);
     off += r.length;
   }

@@ -1,0 +1,143 @@
+// Text forms used by Ryu's JSON: MAC "aa:bb:cc:dd:ee:ff", dotted IPv4, RFC 5952 IPv6, base64 bytes.
+// Decoders read straight from a Uint8Array/DataView at an offset; encoders write into one and validate.
+import { OfEncodeError } from './errors.js';
+
+const HEX2: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const DEC: string[] = Array.from({ length: 256 }, (_, i) => String(i));
+
+export function macToString(u8: Uint8Array, o: number): string {
+  return `${HEX2[u8[o]!]}:${HEX2[u8[o + 1]!]}:${HEX2[u8[o + 2]!]}:${HEX2[u8[o + 3]!]}:${HEX2[u8[o + 4]!]}:${HEX2[u8[o + 5]!]}`;
+}
+
+function hexNibble(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** Writes "aa:bb:cc:dd:ee:ff" (also accepts '-' separators) as 6 bytes. */
+export function writeMac(u8: Uint8Array, o: number, s: unknown, path: string): void {
+  if (typeof s !== 'string' || s.length !== 17) throw new OfEncodeError(`not a MAC address: ${String(s)}`, path);
+  for (let i = 0; i < 6; i++) {
+    const hi = hexNibble(s.charCodeAt(i * 3)), lo = hexNibble(s.charCodeAt(i * 3 + 1));
+    if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] !== ':' && s[i * 3 + 2] !== '-')) {
+      throw new OfEncodeError(`not a MAC address: ${s}`, path);
+    }
+    u8[o + i] = (hi << 4) | lo;
+  }
+}
+
+export function ipv4ToString(u8: Uint8Array, o: number): string {
+  return `${DEC[u8[o]!]}.${DEC[u8[o + 1]!]}.${DEC[u8[o + 2]!]}.${DEC[u8[o + 3]!]}`;
+}
+
+/** Parses dotted IPv4 to a u32; -1 if invalid. */
+export function parseIpv4(s: string): number {
+  let v = 0, part = -1, parts = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (part < 0 || part > 255) return -1;
+      v = v * 256 + part; part = -1; parts++;
+    } else if (c >= 48 && c <= 57) {
+      part = part < 0 ? c - 48 : part * 10 + (c - 48);
+      if (part > 255) return -1;
+    } else return -1;
+  }
+  return parts === 4 ? v : -1;
+}
+
+export function writeIpv4(dv: DataView, o: number, s: unknown, path: string): void {
+  const v = typeof s === 'string' ? parseIpv4(s) : -1;
+  if (v < 0) throw new OfEncodeError(`not an IPv4 address: ${String(s)}`, path);
+  dv.setUint32(o, v);
+}
+
+export function ipv6ToString(dv: DataView, o: number): string {
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push(dv.getUint16(o + i * 2));
+  let bestStart = -1, bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (g[i] === 0) {
+      let j = i;
+      while (j < 8 && g[j] === 0) j++;
+      if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+      i = j;
+    } else i++;
+  }
+  if (bestLen < 2) return g.map((x) => x.toString(16)).join(':');
+  const head = g.slice(0, bestStart).map((x) => x.toString(16)).join(':');
+  const tail = g.slice(bestStart + bestLen).map((x) => x.toString(16)).join(':');
+  return `${head}::${tail}`;
+}
+
+/** Parses an IPv6 text address (with optional embedded IPv4 tail) into 8 groups; null if invalid. */
+export function parseIpv6(s: string): number[] | null {
+  let str = s;
+  const lastColon = str.lastIndexOf(':');
+  if (lastColon < 0) return null;
+  if (str.indexOf('.', lastColon) >= 0) { // embedded IPv4 tail → two hex groups
+    const v = parseIpv4(str.slice(lastColon + 1));
+    if (v < 0) return null;
+    str = `${str.slice(0, lastColon + 1)}${Math.floor(v / 65536).toString(16)}:${(v % 65536).toString(16)}`;
+  }
+  const dbl = str.indexOf('::');
+  if (dbl !== str.lastIndexOf('::')) return null;
+  const parseGroups = (t: string): number[] | null => {
+    if (t === '') return [];
+    const out: number[] = [];
+    for (const p of t.split(':')) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return null;
+      out.push(parseInt(p, 16));
+    }
+    return out;
+  };
+  if (dbl >= 0) {
+    const a = parseGroups(str.slice(0, dbl)), b = parseGroups(str.slice(dbl + 2));
+    if (!a || !b || a.length + b.length > 7) return null;
+    return [...a, ...new Array<number>(8 - a.length - b.length).fill(0), ...b];
+  }
+  const groups = parseGroups(str);
+  return groups && groups.length === 8 ? groups : null;
+}
+
+export function writeIpv6(dv: DataView, o: number, s: unknown, path: string): void {
+  const g = typeof s === 'string' ? parseIpv6(s) : null;
+  if (!g) throw new OfEncodeError(`not an IPv6 address: ${String(s)}`, path);
+  for (let i = 0; i < 8; i++) dv.setUint16(o + i * 2, g[i]!);
+}
+
+const utf8 = new TextDecoder('utf-8');
+const utf8enc = new TextEncoder();
+
+/** Fixed-size NUL-padded string field (port name, descriptions). */
+export function fixedString(u8: Uint8Array, o: number, n: number): string {
+  let e = o;
+  const lim = o + n;
+  while (e < lim && u8[e] !== 0) e++;
+  let ascii = true;
+  for (let i = o; i < e; i++) if (u8[i]! > 127) { ascii = false; break; }
+  if (ascii) {
+    let s = '';
+    for (let i = o; i < e; i++) s += String.fromCharCode(u8[i]!);
+    return s;
+  }
+  return utf8.decode(u8.subarray(o, e));
+}
+
+export function writeFixedString(u8: Uint8Array, o: number, n: number, s: unknown, path: string): void {
+  if (typeof s !== 'string') throw new OfEncodeError(`expected a string, got ${typeof s}`, path);
+  const b = utf8enc.encode(s);
+  if (b.length > n) throw new OfEncodeError(`string longer than ${n} bytes`, path);
+  u8.set(b, o);
+  u8.fill(0, o + b.length, o + n);
+}
+
+export function toBase64(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+}
+export function fromBase64(s: string, path: string): Buffer {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s)) throw new OfEncodeError('not base64', path);
+  return Buffer.from(s, 'base64');
+}

@@ -1,0 +1,180 @@
+// Hand-written codecs for the few fields the description language does not express: OXM TLVs, the hello
+// version bitmap, NX learn flow specs, ONF flow-monitor requests (match without ofp_match header), OXM ids.
+// Same contract as generated codecs: dec(dv,u8,p,end) leaves st.nx; enc(dv,u8,p,v,path) returns the new offset.
+import type { CustomCodec } from './compile.js';
+import type { NXFlowSpec, OFPMatch, ONFFlowMonitorRequest, OFPOxmId, OxmTlv } from './types.js';
+import { OfEncodeError } from './errors.js';
+import { fail, st } from './runtime.js';
+import { dOxm, dOxmList, eOxm, eOxmList, oxmDescByName, oxmHeaderOf, oxmNameOf, toBig } from './oxm.js';
+import { OFPXMC } from './constants.js';
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object';
+}
+
+const Oxm: CustomCodec = {
+  dec: (dv, u8, p, end) => dOxm(dv, u8, p, end),
+  enc: (dv, u8, p, v, path) => eOxm(dv, u8, p, v as OxmTlv, path),
+};
+const OxmList: CustomCodec = {
+  dec: (dv, u8, p, end) => dOxmList(dv, u8, p, end),
+  enc: (dv, u8, p, v, path) => eOxmList(dv, u8, p, v as OxmTlv[], path),
+};
+
+const VersionBitmap: CustomCodec = {
+  dec(dv, _u8, p, end) {
+    if ((end - p) & 3) throw fail('bad_length', `version bitmap of ${end - p} bytes is not a multiple of 4`, p);
+    const versions: number[] = [];
+    for (let w = 0; p + 4 * w < end; w++) {
+      const bits = dv.getUint32(p + 4 * w);
+      for (let b = 0; b < 32; b++) if ((bits >>> b) & 1) versions.push(w * 32 + b);
+    }
+    st.nx = end;
+    return versions;
+  },
+  enc(dv, _u8, p, v, path) {
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > 1023)) {
+      throw new OfEncodeError('versions must be a list of integers 0..1023', path);
+    }
+    const nums = v as number[];
+    const words = Math.max(1, Math.floor(Math.max(0, ...nums) / 32) + 1);
+    for (let w = 0; w < words; w++) {
+      let bits = 0;
+      for (const x of nums) if (Math.floor(x / 32) === w) bits |= 1 << (x % 32);
+      dv.setUint32(p + 4 * w, bits >>> 0);
+    }
+    return p + 4 * words;
+  },
+};
+
+// ---- NX learn specs (nicira-ext.h, struct nx_flow_mod_spec)
+function dSubfield(dv: DataView, p: number, end: number): [string, number] {
+  if (p + 6 > end) throw fail('bad_length', 'NX flow spec subfield runs past the action', p);
+  const hdr = dv.getUint32(p);
+  return [oxmNameOf(hdr >>> 16, (hdr >>> 9) & 0x7f), dv.getUint16(p + 4)];
+}
+function eSubfield(dv: DataView, p: number, v: unknown, path: string): number {
+  if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'string' || typeof v[1] !== 'number') {
+    throw new OfEncodeError('subfield must be [field name, bit offset]', path);
+  }
+  const d = oxmDescByName(v[0]);
+  dv.setUint32(p, oxmHeaderOf(v[0], 0, d ? d.size : 0, path).hdr);
+  dv.setUint16(p + 4, v[1]);
+  return p + 6;
+}
+const LearnSpecs: CustomCodec = {
+  dec(dv, _u8, p, end) {
+    const specs: NXFlowSpec[] = [];
+    while (p + 2 <= end) {
+      const hdr = dv.getUint16(p);
+      p += 2;
+      if (hdr === 0) continue; // all-zero header = padding
+      const srcType = (hdr >> 13) & 1, dstType = (hdr >> 11) & 3, nBits = hdr & 0x3ff;
+      let src: [string, number] | number | bigint;
+      if (srcType === 0) { src = dSubfield(dv, p, end); p += 6; } else {
+        const n = Math.floor((nBits + 15) / 16) * 2;
+        if (p + n > end) throw fail('bad_length', 'NX flow spec immediate runs past the action', p);
+        let big = 0n;
+        for (let i = 0; i < n; i++) big = (big << 8n) | BigInt(dv.getUint8(p + i));
+        src = n <= 6 ? Number(big) : big;
+        p += n;
+      }
+      if (dstType === 0 || dstType === 1) {
+        const dst = dSubfield(dv, p, end); p += 6;
+        specs.push({ kind: dstType === 0 ? 'NXFlowSpecMatch' : 'NXFlowSpecLoad', src, dst, n_bits: nBits });
+      } else if (dstType === 2) {
+        if (!Array.isArray(src)) throw fail('bad_value', 'NX flow spec output needs a subfield source', p);
+        specs.push({ kind: 'NXFlowSpecOutput', src, dst: '', n_bits: nBits });
+      } else throw fail('bad_value', `NX flow spec destination type ${dstType}`, p - 2);
+    }
+    st.nx = end;
+    return specs;
+  },
+  enc(dv, _u8, p, v, path) {
+    if (!Array.isArray(v)) throw new OfEncodeError('specs must be a list', path);
+    for (const s of v as unknown[]) {
+      if (!isObj(s)) throw new OfEncodeError('spec must be an object', path);
+      const dstType = s.kind === 'NXFlowSpecMatch' ? 0 : s.kind === 'NXFlowSpecLoad' ? 1 : s.kind === 'NXFlowSpecOutput' ? 2 : -1;
+      if (dstType < 0) throw new OfEncodeError(`unknown flow spec kind ${String(s.kind)}`, path);
+      const nBits = s.n_bits;
+      if (typeof nBits !== 'number' || nBits < 0 || nBits > 0x3ff) throw new OfEncodeError('n_bits must be 0..1023', path);
+      const immediate = !Array.isArray(s.src);
+      dv.setUint16(p, ((immediate ? 1 : 0) << 13) | (dstType << 11) | nBits);
+      p += 2;
+      if (!immediate) p = eSubfield(dv, p, s.src, path);
+      else {
+        const n = Math.floor((nBits + 15) / 16) * 2;
+        let big = toBig(s.src, n * 8, `${path}.src`);
+        for (let i = n - 1; i >= 0; i--) { dv.setUint8(p + i, Number(big & 0xffn)); big >>= 8n; }
+        p += n;
+      }
+      if (dstType !== 2) p = eSubfield(dv, p, s.dst, path);
+    }
+    return p;
+  },
+};
+
+// ---- ONF flow monitor request (ext-187): fixed 16 bytes, then match_len bytes of OXMs, padded to 8
+const ONFFlowMonitorRequestCodec: CustomCodec = {
+  dec(dv, u8, o, end) {
+    if (o + 16 > end) throw fail('bad_length', `ONFFlowMonitorRequest needs 16 bytes, ${end - o} left`, o);
+    const matchLen = dv.getUint16(o + 6);
+    const me = o + 16 + matchLen, xe = o + 16 + ((matchLen + 7) & ~7);
+    if (xe > end) throw fail('bad_length', `ONFFlowMonitorRequest match_len ${matchLen} runs past its container`, o + 6);
+    const oxm = dOxmList(dv, u8, o + 16, me);
+    const match: OFPMatch = { kind: 'OFPMatch', type: 1, length: 4 + matchLen, oxm_fields: oxm };
+    const r: ONFFlowMonitorRequest = {
+      kind: 'ONFFlowMonitorRequest', id: dv.getUint32(o), flags: dv.getUint16(o + 4), match_len: matchLen,
+      out_port: dv.getUint32(o + 8), table_id: dv.getUint8(o + 12), match,
+    };
+    st.nx = xe;
+    return r;
+  },
+  enc(dv, u8, o, v, path) {
+    if (!isObj(v)) throw new OfEncodeError('expected an ONFFlowMonitorRequest', path);
+    const r = v as unknown as ONFFlowMonitorRequest;
+    for (const [k, max] of [['id', 0xffffffff], ['flags', 0xffff], ['out_port', 0xffffffff], ['table_id', 0xff]] as const) {
+      const x = r[k];
+      if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > max) throw new OfEncodeError(`bad ${k}`, path);
+    }
+    dv.setUint32(o, r.id); dv.setUint16(o + 4, r.flags); dv.setUint32(o + 8, r.out_port); dv.setUint8(o + 12, r.table_id);
+    dv.setUint8(o + 13, 0); dv.setUint16(o + 14, 0);
+    if (!isObj(r.match)) throw new OfEncodeError('match missing', path);
+    let p = eOxmList(dv, u8, o + 16, r.match.oxm_fields, `${path}.match`);
+    dv.setUint16(o + 6, p - o - 16);
+    while ((p - o) & 7) u8[p++] = 0;
+    return p;
+  },
+};
+
+const OFPOxmIdCodec: CustomCodec = {
+  dec(dv, _u8, p, end) {
+    if (p + 4 > end) throw fail('bad_length', 'OXM id needs 4 bytes', p);
+    const hdr = dv.getUint32(p);
+    const cls = hdr >>> 16;
+    const r: OFPOxmId & { exp_id?: number } = {
+      kind: 'OFPOxmId', type: oxmNameOf(cls, (hdr >>> 9) & 0x7f), hasmask: (hdr >>> 8) & 1, length: hdr & 0xff,
+    };
+    if (cls === OFPXMC.EXPERIMENTER) {
+      if (p + 8 > end) throw fail('bad_length', 'experimenter OXM id needs 8 bytes', p);
+      r.exp_id = dv.getUint32(p + 4);
+      st.nx = p + 8;
+    } else st.nx = p + 4;
+    return r;
+  },
+  enc(dv, _u8, p, v, path) {
+    if (!isObj(v) || typeof v.type !== 'string') throw new OfEncodeError('expected an OFPOxmId {type, hasmask, length}', path);
+    const { hdr } = oxmHeaderOf(v.type, v.hasmask ? 1 : 0, typeof v.length === 'number' ? v.length & 0xff : 0, path);
+    dv.setUint32(p, hdr);
+    if (hdr >>> 16 === OFPXMC.EXPERIMENTER) {
+      if (typeof v.exp_id !== 'number') throw new OfEncodeError('experimenter OXM id needs exp_id', path);
+      dv.setUint32(p + 4, v.exp_id);
+      return p + 8;
+    }
+    return p + 4;
+  },
+};
+
+export const customs: Record<string, CustomCodec> = {
+  Oxm, OxmList, VersionBitmap, LearnSpecs, ONFFlowMonitorRequest: ONFFlowMonitorRequestCodec, OFPOxmId: OFPOxmIdCodec,
+};
