@@ -110,3 +110,34 @@ test('invalid options are rejected with a clear message', async (t) => {
   await t.throwsAsync(labUp({ ...defaultConfig(), name: 'Bad_Name', stateDir: join(root, 'x') }, { log: () => undefined }), { message: /--name "Bad_Name"/ });
   await t.throwsAsync(labUp({ ...defaultConfig(), hosts: 0, stateDir: join(root, 'x') }, { log: () => undefined }), { message: /--hosts 0/ });
 });
+
+test('CLI `lab run` shows progress and status, and Ctrl-C (SIGINT) brings the lab down', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const dir = join(root, 'cli');
+  const name = `rvc${randomBytes(2).toString('hex')}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'lab', 'run', '--state-dir', dir, '--name', name,
+    '--controller', `tcp:127.0.0.1:${await freePort()}`, '--hosts', '1', '--interval', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    const deadline = Date.now() + 40_000;
+    while (!/\[\+\d+s\] healthy/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    t.regex(out, /\[1\/6\] preflight/);
+    t.regex(out, new RegExp(`lab "${name}": healthy`));
+    t.regex(out, /running until Ctrl-C/);
+    t.regex(out, /\[\+\d+s\] healthy/, 'live status lines');
+    t.true(await netnsExists(`${name}-h1`));
+    child.kill('SIGINT');
+    t.is(await exited, 0, out);
+    t.regex(out, /SIGINT: bringing the lab down/);
+    t.regex(out, /lab down: done/);
+    t.false(await netnsExists(`${name}-h1`));
+    t.false(await linkExists(`${name}-c1`));
+    t.false(existsSync(stateFileOf(dir)));
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await labDown(dir, { log: () => undefined }).catch(() => undefined);
+  }
+});

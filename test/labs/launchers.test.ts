@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Ledger, linkExists, netnsExists } from '../../labs/lib/ledger.js';
-import { startZooKeeper, fourLetter } from '../../labs/lib/zookeeper.js';
+import { startZooKeeper, startEnsemble, fourLetter } from '../../labs/lib/zookeeper.js';
+import { testLedger } from '../support/ledger.js';
 import { startOvs } from '../../labs/lib/ovs.js';
 import { createNetns, createVeth, nsExec, addAddress } from '../../labs/lib/netns.js';
 import { isAlive } from '../../labs/lib/proc.js';
@@ -103,4 +104,20 @@ test('ledger teardown never kills a recycled PID (start time differs)', async (t
   await ledger.teardown();
   t.true(isAlive(process.pid));
   rmSync(root, { recursive: true, force: true });
+});
+
+test('a 3-node loopback ensemble elects a leader; it survives losing one member', async (t) => {
+  const { ledger, dir } = testLedger(t);
+  const ens = await startEnsemble({ size: 3, dir: join(dir, 'zk'), ledger });
+  t.is(ens.servers.length, 3);
+  t.is(ens.connectString.split(',').length, 3);
+  const modes = await Promise.all(ens.servers.map(async (s) => /Mode: (\w+)/.exec(await fourLetter(s.port, 'srvr'))?.[1]));
+  t.deepEqual([...modes].sort(), ['follower', 'follower', 'leader']);
+  const follower = ens.servers[modes.indexOf('follower')]!;
+  await follower.stop('SIGKILL');
+  t.false(await follower.ruok());
+  const rest = ens.servers.filter((s) => s !== follower);
+  for (const s of rest) t.regex(await fourLetter(s.port, 'srvr'), /Mode: (leader|follower)/);
+  await ens.stop();
+  t.false(ens.servers.some((s) => isAlive(s.pid)));
 });
