@@ -102,6 +102,7 @@ export class ClusterSync extends EventEmitter<ClusterSyncEvents> {
   private watcher: { stop(): void; ready: Promise<void> } | undefined;
   private readonly startedAt = Date.now();
   private publishing = false;
+  private inflightPublish: Promise<unknown> = Promise.resolve();
 
   constructor(opts: ClusterSyncOptions) {
     super();
@@ -262,15 +263,22 @@ export class ClusterSync extends EventEmitter<ClusterSyncEvents> {
 
   private async unregister(service: string, index: number): Promise<void> {
     const k = key(service, index);
+    this.registered.delete(k); // later publications skip it
     await this.store.unregisterInstance(service, this.hostId, index);
+    await this.inflightPublish; // a publication already under way must not re-create the stats node
     await this.store.removeStats(this.hostId, statsKey(service, index));
-    this.registered.delete(k);
     this.lastCounters.delete(k);
   }
 
   /** Reads the runner's counters and publishes them (one pipelined batch). Returns the number published. */
   async publishStats(): Promise<number> {
     if (this.stopped || this.publishing) return 0;
+    const p = this.publishOnce();
+    this.inflightPublish = p;
+    return p;
+  }
+
+  private async publishOnce(): Promise<number> {
     this.publishing = true;
     const t0 = performance.now();
     try {
