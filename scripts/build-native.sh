@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../native"
 [ -f binding.gyp ] || exit 0
+# NF library + native NF binaries (incremental; native/Makefile)
+[ -f Makefile ] && make -s -j 2 >/dev/null
 out=build/Release/rackvisor_native.node
 if [ -f "$out" ] && [ -z "$(find . -path ./build -prune -o \( -name '*.cc' -o -name '*.h' -o -name '*.hpp' -o -name 'binding.gyp' \) -newer "$out" -print -quit)" ]; then
   exit 0

@@ -255,7 +255,7 @@ int rv_nf_run(struct rv_nf *nf, const struct rv_nf_ops *ops) {
   uint16_t burst = ops->burst ? ops->burst : RV_NF_BURST;
   if (burst > 256) burst = 256;
   struct rte_mbuf *pkts[256];
-  rv_nf_ready(nf);
+  if (nf->slot->state != RV_NF_RUNNING) rv_nf_ready(nf);
   uint64_t hz = nf->shm->tsc_hz, last_tick = rte_rdtsc();
   uint64_t tick_every = hz / 1000;
   unsigned idle = 0;

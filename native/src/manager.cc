@@ -153,6 +153,7 @@ int Manager::start(const ManagerConfig &cfg, std::string &err) {
   // positions returned by rte_hash_add_key are < entries (+ per-lcore cache slack)
   uint32_t nents = hp.entries * 2 + 1024;
   flow_ents_ = static_cast<FlowEntry *>(rte_zmalloc("rv_flow_ents", sizeof(FlowEntry) * nents, 64));
+  n_flow_ents_ = nents;
   idle_tsc_ = (uint64_t)(cfg_.flow_idle_s * rte_get_tsc_hz());
   cmd_ring_ = mk_ring("rv_cmd", 256, RING_F_SC_DEQ);
   tunnels_ = rv_tunnel_table_create("rv_tunnels", 256, (int)rte_socket_id());
@@ -657,6 +658,7 @@ void Manager::run_cmds() {
       }
       case Cmd::CLEAR:
         rte_hash_reset(flows_);
+        memset(flow_ents_, 0, sizeof(FlowEntry) * n_flow_ents_);
         nflows_.store(0);
         rc = 0;
         break;

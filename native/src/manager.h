@@ -224,6 +224,7 @@ class Manager {
   volatile bool stop_ = false;
   rte_hash *flows_ = nullptr;
   FlowEntry *flow_ents_ = nullptr;
+  uint32_t n_flow_ents_ = 0;
   std::atomic<uint64_t> nflows_{0};
   uint32_t expire_pos_ = 0;
   uint64_t idle_tsc_ = 0;
