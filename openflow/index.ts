@@ -4,4 +4,5 @@ export * from './constants.js';
 export { OFPET, OFP_ERROR_CODES, errorName, errorTypeName, ofErrorFor, OfEncodeError } from './errors.js';
 export { readHeader, frameLength } from './header.js';
 export { encodeMessage, decodeMessage, decodeAll } from './codec.js';
-export { toRyuJson, fromRyuJson, stringifyJson, parseJsonLossless } from './ryu-json.js';
+export { toRyuJson, fromRyuJson, canonicalize, stringifyJson, parseJsonLossless } from './ryu-json.js';
+export { packetFromRyuJson } from './packet-lib.js';
