@@ -52,7 +52,7 @@ export function buildHello(xid: number): Buffer {
   return b;
 }
 
-/** Versions a peer's HELLO offers: the union of its version bitmaps, or just its header version if it has none.
+/** Versions a peer's HELLO offers: the union of its version bitmaps, or 1..header version if it has none.
  *  Returns null when the hello elements are malformed. */
 export function helloVersions(buf: Buffer, off: number, len: number): Set<number> | null {
   const versions = new Set<number>();
@@ -72,7 +72,8 @@ export function helloVersions(buf: Buffer, off: number, len: number): Set<number
     }
     p += (elen + 7) & ~7; // elements are padded to 8 bytes
   }
-  if (!sawBitmap) versions.add(buf[off]);
+  // no bitmap: the peer's highest version is the header's; negotiation takes min(ours, theirs)
+  if (!sawBitmap) for (let v = 1; v <= buf[off]; v++) versions.add(v);
   return versions;
 }
 
@@ -147,7 +148,7 @@ export function parsePacketIn(b: Buffer, off: number, len: number, out: PacketIn
   return true;
 }
 
-export const L2_FLOW_MOD_LEN = 112;
+export const L2_FLOW_MOD_LEN = 104;
 
 /** The L2 app's flow_mod: ADD table 0, match {in_port, eth_dst, eth_src}, apply-actions output(port), writes
  *  L2_FLOW_MOD_LEN bytes at off. dst/src are the 6 MAC bytes at (frame, dstOff) / (frame, srcOff). */

@@ -125,7 +125,7 @@ test.serial('groups: all, select, indirect, fast-failover added, modified, delet
   t.regex(dump, /group_id=1,type=all,bucket=(bucket_id:\d+,)?actions=output:1,bucket=(bucket_id:\d+,)?actions=output:2/);
   t.regex(dump, /group_id=2,type=select,bucket=(bucket_id:\d+,)?weight:30,actions=output:1,bucket=(bucket_id:\d+,)?weight:70,actions=output:2/);
   t.regex(dump, /group_id=3,type=indirect,bucket=(bucket_id:\d+,)?actions=output:2/);
-  t.regex(dump, /group_id=4,type=fast_failover,bucket=(bucket_id:\d+,)?watch_port:1,actions=output:1,bucket=(bucket_id:\d+,)?watch_port:2,actions=output:2/);
+  t.regex(dump, /group_id=4,type=ff,bucket=(bucket_id:\d+,)?watch_port:1,actions=output:1,bucket=(bucket_id:\d+,)?watch_port:2,actions=output:2/);
   await sw().sendBatch([group(OFPGC.MODIFY, OFPGT.SELECT, 2, [{ weight: 90, port: 1 }, { weight: 10, port: 2 }])]);
   dump = await ctx.ovs.ofctl('dump-groups', BR);
   t.regex(dump, /group_id=2,type=select,bucket=(bucket_id:\d+,)?weight:90,actions=output:1,bucket=(bucket_id:\d+,)?weight:10/);
@@ -260,7 +260,8 @@ test.serial('a fake switch sending garbage is dropped while OVS stays served', a
   const rejected = ctx.ctrl.waitFor('rejected', () => true, 10_000);
   const fake = new FakeSwitch({ port: ctx.ctrl.port, hello: null });
   const junk = Buffer.concat([header(0, 8, 1), Buffer.from('this is not OpenFlow at all, just garbage bytes!!')]);
-  junk[9] = 1; // second "message" claims length < 8 after the hello
+  junk[10] = 0; // the second "message" (after the hello) claims length 3 < 8
+  junk[11] = 3;
   fake.write(junk);
   const [, reason] = await rejected;
   t.regex(reason, /protocol error/);

@@ -1,0 +1,173 @@
+// Suite `openflow`: the OpenFlow codec (flow_mod and packet_in encode+decode, msgs/s) and the controller's
+// packet_in → flow_mod rate measured cbench-style (bench/cbench.ts: N emulated switches over TCP) against OUR
+// controller (`rackvisor controller`, L2 learning app) and, in the same run, against os-ken
+// (osken-manager + bench/peers/osken_simple_switch_13.py, the same learning-switch logic). Each controller runs as
+// its own process pinned with `taskset -c 1`; the load generator runs as another process pinned to core 0.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeMessage, encodeMessage, type OfMessage } from '../../openflow/index.js';
+import { freePort } from '../../labs/lib/ports.js';
+import { result, stats, type BenchContext, type BenchResult, type BenchSuite } from '../harness.js';
+import type { CbenchResult } from '../cbench.js';
+
+const here = fileURLToPath(import.meta.url);
+const compiled = here.endsWith('.js');
+const root = compiled ? join(dirname(here), '..', '..', '..') : join(dirname(here), '..', '..');
+const nodeArgs = compiled ? [] : ['--import', 'tsx'];
+const cliMain = compiled ? join(root, 'dist', 'cli', 'main.js') : join(root, 'cli', 'main.ts');
+const cbenchMain = compiled ? join(root, 'dist', 'bench', 'cbench.js') : join(root, 'bench', 'cbench.ts');
+const osKenApp = join(root, 'bench', 'peers', 'osken_simple_switch_13.py');
+
+const SWITCHES = 16;
+const WINDOW = 256;
+
+function pinned(core: number, cmd: string, args: string[]): { cmd: string; args: string[] } {
+  return existsSync('/usr/bin/taskset') ? { cmd: '/usr/bin/taskset', args: ['-c', String(core), cmd, ...args] } : { cmd, args };
+}
+
+function startProcess(what: string, core: number, cmd: string, args: string[]): { child: ChildProcess; output: () => string } {
+  const p = pinned(core, cmd, args);
+  const child = spawn(p.cmd, p.args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  let out = '';
+  const keep = (d: Buffer): void => { out = (out + d.toString()).slice(-4000); };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  child.on('error', (e) => { out += `\n${what}: ${e.message}`; });
+  return { child, output: () => out };
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => { if (child.exitCode === null) child.kill('SIGKILL'); }, 3000);
+  await exited;
+  clearTimeout(t);
+}
+
+async function waitListening(port: number, child: ChildProcess, output: () => string, what: string, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode}) before listening: ${output().trim()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`${what} not listening on ${port} after ${timeoutMs} ms: ${output().trim()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function runCbenchProcess(port: number, mode: 'throughput' | 'latency', durationS: number): Promise<CbenchResult> {
+  return new Promise((resolve, reject) => {
+    const args = [...nodeArgs, cbenchMain, '--port', String(port), '--switches', String(SWITCHES), '--window', String(WINDOW),
+      '--duration', String(durationS), '--warmup', '1', '--mode', mode, '--json'];
+    const p = pinned(0, process.execPath, args);
+    const child = spawn(p.cmd, p.args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`cbench exited ${code}: ${err.trim() || out.trim()}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as CbenchResult);
+      } catch {
+        reject(new Error(`cbench printed no JSON: ${out} ${err}`));
+      }
+    });
+  });
+}
+
+interface ControllerRun { throughput: CbenchResult; latency: CbenchResult }
+
+async function benchController(ctx: BenchContext, name: string, start: (port: number) => { child: ChildProcess; output: () => string }, intervals: number): Promise<ControllerRun> {
+  const port = await freePort();
+  const proc = start(port);
+  try {
+    await waitListening(port, proc.child, proc.output, name);
+    ctx.log(`${name}: listening on ${port} (pid ${proc.child.pid}), cbench ${SWITCHES} switches × window ${WINDOW}, ${intervals} s`);
+    const throughput = await runCbenchProcess(port, 'throughput', intervals);
+    ctx.log(`${name}: ${Math.round(throughput.median)} responses/s (intervals ${throughput.intervals.map((x) => Math.round(x)).join(', ')}; flow_mods ${throughput.flowMods}, packet_outs ${throughput.packetOuts})`);
+    const latency = await runCbenchProcess(port, 'latency', 2);
+    ctx.log(`${name}: latency mode ${Math.round(latency.median)} responses/s, p50 ${latency.latencyUs?.p50.toFixed(0)} µs, p99 ${latency.latencyUs?.p99.toFixed(0)} µs`);
+    if (proc.child.exitCode !== null) throw new Error(`${name} died during the run: ${proc.output()}`);
+    return { throughput, latency };
+  } finally {
+    await stopProcess(proc.child);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------- codec
+
+const sampleFlowMod: OfMessage = {
+  kind: 'OFPFlowMod', cookie: 0x1234n, cookie_mask: 0n, table_id: 0, command: 0, idle_timeout: 60, hard_timeout: 0,
+  priority: 1, buffer_id: 0xffffffff, out_port: 0xffffffff, out_group: 0xffffffff, flags: 0,
+  match: { oxm_fields: [{ field: 'in_port', value: 1 }, { field: 'eth_dst', value: '02:00:00:00:00:02' }, { field: 'eth_src', value: '02:00:00:00:00:01' }] },
+  instructions: [{ kind: 'OFPInstructionActions', type: 4, actions: [{ kind: 'OFPActionOutput', port: 2, max_len: 0xffe5 }] }],
+};
+const samplePacketIn: OfMessage = {
+  kind: 'OFPPacketIn', buffer_id: 0xffffffff, total_len: 60, reason: 0, table_id: 0, cookie: 0n,
+  match: { oxm_fields: [{ field: 'in_port', value: 1 }] }, data: Buffer.alloc(60, 0x5a),
+};
+
+function codecRate(msg: OfMessage, seconds: number): number {
+  let n = 0;
+  const t0 = process.hrtime.bigint();
+  const end = t0 + BigInt(Math.round(seconds * 1e9));
+  let now = t0;
+  while (now < end) {
+    for (let i = 0; i < 1000; i++) {
+      const b = encodeMessage(msg);
+      const r = decodeMessage(b);
+      if (!r.ok) throw new Error(`codec round trip of ${msg.kind} failed: ${r.error.message}`);
+    }
+    n += 1000;
+    now = process.hrtime.bigint();
+  }
+  return (n * 1e9) / Number(now - t0);
+}
+
+const suite: BenchSuite = {
+  name: 'openflow',
+  description: 'OF1.3 codec encode+decode rate; controller packet_in→flow_mod (cbench-like, 16 switches) vs os-ken',
+  async run(ctx) {
+    const results: BenchResult[] = [];
+    // codec (in this process; each sample ~0.4 s)
+    for (const [label, msg] of [['flow_mod', sampleFlowMod], ['packet_in', samplePacketIn]] as const) {
+      const s = await ctx.measure(async () => codecRate(msg, 0.4) / 1e6);
+      ctx.log(`codec ${label} encode+decode: ${s.median.toFixed(2)} M msgs/s`);
+      results.push(result(`codec ${label} encode+decode`, s, 'M msgs/s',
+        label === 'flow_mod' ? { target: '≥ 2 M flow_mod/s', met: s.median >= 2 } : {}));
+    }
+    // controllers
+    const intervals = Math.max(5, ctx.runs);
+    const ours = await benchController(ctx, 'rackvisor', (port) => startProcess('rackvisor controller', 1, process.execPath,
+      [...nodeArgs, cliMain, 'controller', '--listen', `127.0.0.1:${port}`, '--quiet', '--echo-interval', '60000']), intervals);
+    const osken = await benchController(ctx, 'os-ken', (port) => startProcess('osken-manager', 1, '/usr/bin/python3',
+      ['/usr/bin/osken-manager', '--ofp-listen-host', '127.0.0.1', '--ofp-tcp-listen-port', String(port), osKenApp]), intervals);
+    const o = stats(ours.throughput.intervals);
+    const p = stats(osken.throughput.intervals);
+    const ratio = o.median / p.median;
+    results.push(result(`controller packet_in→reply (${SWITCHES} switches × ${WINDOW} in flight)`, { median: o.median / 1000, min: o.min / 1000, max: o.max / 1000 }, 'k responses/s', {
+      peer: { name: 'os-ken 2.x (simple_switch_13 equivalent)', value: p.median / 1000 },
+      target: '≥ 300 k/s on one core and ≥ 20× os-ken', met: o.median >= 300_000 && ratio >= 20,
+      note: `controllers pinned to core 1 (taskset), load generator to core 0; os-ken ${Math.round(p.median)} /s, ratio ${ratio.toFixed(1)}×`,
+    }));
+    const lo = ours.latency.latencyUs;
+    const lp = osken.latency.latencyUs;
+    if (lo && lp) {
+      results.push(result('controller packet_in→flow_mod latency p50 (1 in flight per switch)', { median: lo.p50, min: lo.p50, max: lo.p99 }, 'µs', {
+        peer: { name: 'os-ken', value: lp.p50 }, better: 'lower', note: `max column = p99; os-ken p99 ${lp.p99.toFixed(0)} µs`,
+      }));
+    }
+    return results;
+  },
+};
+
+export default suite;
