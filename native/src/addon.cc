@@ -368,7 +368,7 @@ Napi::Value Stats(const Napi::CallbackInfo &info) {
     n.Set("txRing", I.tx ? rte_ring_count(I.tx) : 0);
     n.Set("ringSize", sl.ring_size);
     n.Set("heartbeatAgeMs", sl.heartbeat_tsc && now > sl.heartbeat_tsc ? (double)(now - sl.heartbeat_tsc) * 1000.0 / hz : 0.0);
-    n.Set("routed", I.routed);
+    n.Set("routed", I.routed && !I.unresponsive);
     n.Set("unresponsive", I.unresponsive);
     nfs.Set(k++, n);
   }
