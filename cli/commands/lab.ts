@@ -32,6 +32,11 @@ function withUpOptions(cmd: Command): Command {
     .option('--keep-on-failure', 'keep what was created when a step fails (for inspection)');
 }
 
+/** A closed stdout (e.g. `| head`) must not kill a lab command half-way through up or down. */
+function survivePipeClose(): void {
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+}
+
 function configOf(o: UpOpts): LabConfig {
   return { name: o.name, stateDir: o.stateDir, hosts: o.hosts, controller: o.controller, zkPort: o.zkPort, subnet: o.subnet, fabricCheck: o.fabricCheck };
 }
@@ -74,6 +79,7 @@ async function runLab(o: UpOpts & { duration?: number; interval: number }): Prom
 
 export function registerLab(program: Command): void {
   const lab = program.command('lab')
+    .hook('preAction', survivePipeClose)
     .description('Bring the embedded lab (ZooKeeper, Open vSwitch, namespaces) up, down, or show its status');
 
   withUpOptions(lab.command('up').description('Bring the lab up (idempotent: a healthy lab is left alone, a broken one is rebuilt)'))

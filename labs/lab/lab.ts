@@ -7,6 +7,7 @@ import { labSteps } from '../steps.js';
 import { stateFileOf, validateConfig, type LabConfig } from './config.js';
 import type { LabContext, LabInfo, LabStep, StatusLine } from './context.js';
 import { planTopology } from './topology.js';
+import { lockLab } from './lock.js';
 
 export type Log = (line: string) => void;
 
@@ -27,8 +28,13 @@ function contextOf(config: LabConfig, ledger: Ledger, info: LabInfo, steps: read
 /** Brings the lab up. If a complete, healthy lab is recorded in the state dir, says so and returns it;
  * if a broken or partial one is recorded, tears it down first (repair). */
 export async function labUp(cfg: LabConfig, opts: { log?: Log; steps?: LabStep[]; keepOnFailure?: boolean } = {}): Promise<LabInfo> {
-  const log = opts.log ?? ((l: string) => console.log(l));
   const config = validateConfig(cfg);
+  const unlock = lockLab(config.stateDir, 'up');
+  try { return await up(config, opts); } finally { unlock(); }
+}
+
+async function up(config: LabConfig, opts: { log?: Log; steps?: LabStep[]; keepOnFailure?: boolean }): Promise<LabInfo> {
+  const log = opts.log ?? ((l: string) => console.log(l));
   const steps = opts.steps ?? labSteps();
   const stateFile = stateFileOf(config.stateDir);
   if (existsSync(stateFile)) {
@@ -39,7 +45,7 @@ export async function labUp(cfg: LabConfig, opts: { log?: Log; steps?: LabStep[]
     }
     log(`a ${st.complete ? 'broken' : 'partial'} lab is recorded in ${stateFile}; removing what it recorded first:`);
     for (const l of st.lines.filter((x) => x.health === 'fail')) log(`  unhealthy: ${l.resource}: ${l.detail}`);
-    await labDown(config.stateDir, { log });
+    await down(config.stateDir, log);
   }
   mkdirSync(config.stateDir, { recursive: true });
   const ledger = Ledger.open(stateFile);
@@ -65,7 +71,7 @@ export async function labUp(cfg: LabConfig, opts: { log?: Log; steps?: LabStep[]
         log(`      kept what was created for inspection; remove it with \`rackvisor lab down --state-dir ${config.stateDir}\``);
       } else {
         log('      removing what was created so far ...');
-        await labDown(config.stateDir, { log }).catch((d: Error) => log(`      teardown problem: ${d.message}`));
+        await down(config.stateDir, log).catch((d: Error) => log(`      teardown problem: ${d.message}`));
       }
       throw e;
     }
@@ -105,6 +111,12 @@ export async function labStatus(stateDir: string, opts: { steps?: LabStep[] } = 
 /** Removes exactly what the state file records (also after a crash). */
 export async function labDown(stateDir: string, opts: { log?: Log } = {}): Promise<number> {
   const log = opts.log ?? ((l: string) => console.log(l));
+  if (!existsSync(stateFileOf(stateDir))) { log(`no lab recorded in ${stateDir}; nothing to do`); return 0; }
+  const unlock = lockLab(stateDir, 'down');
+  try { return await down(stateDir, log); } finally { unlock(); }
+}
+
+async function down(stateDir: string, log: Log): Promise<number> {
   const stateFile = stateFileOf(stateDir);
   if (!existsSync(stateFile)) { log(`no lab recorded in ${stateDir}; nothing to do`); return 0; }
   const ledger = Ledger.open(stateFile);

@@ -106,6 +106,19 @@ test('a failing step says what failed and how to fix it, and removes what it cre
   t.true(logs.some((l) => /removed process \d+ \(zookeeper/.test(l)));
 });
 
+test('two lab commands on one state dir: the second is refused while the first works', async (t) => {
+  const dir = join(root, 'locked');
+  const cfg: LabConfig = { ...defaultConfig(), name: `rvl${randomBytes(2).toString('hex')}`, stateDir: dir, controller: `tcp:127.0.0.1:${await freePort()}` };
+  const { preflight } = await import('../../labs/steps/preflight.js');
+  const slow = { name: 'slow', title: 'wait', fix: '-', up: async (): Promise<string> => { await new Promise((r) => setTimeout(r, 500)); return 'done'; } };
+  const first = labUp(cfg, { log: () => undefined, steps: [preflight, slow] });
+  await new Promise((r) => setTimeout(r, 50));
+  await t.throwsAsync(labUp(cfg, { log: () => undefined, steps: [preflight, slow] }), { message: /another lab command \(`lab up`, pid \d+\) is working on/ });
+  await first;
+  await labDown(dir, { log: () => undefined });
+  t.false(existsSync(join(dir, '.lock')));
+});
+
 test('invalid options are rejected with a clear message', async (t) => {
   await t.throwsAsync(labUp({ ...defaultConfig(), name: 'Bad_Name', stateDir: join(root, 'x') }, { log: () => undefined }), { message: /--name "Bad_Name"/ });
   await t.throwsAsync(labUp({ ...defaultConfig(), hosts: 0, stateDir: join(root, 'x') }, { log: () => undefined }), { message: /--hosts 0/ });
