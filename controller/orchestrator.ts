@@ -1,0 +1,512 @@
+// The orchestration app: wires the pure parts (pipeline compiler, placement, autoscaler, failover) to the cluster
+// view (ZooKeeper) and the OpenFlow sessions. On any change it recomputes the desired state and applies the
+// difference: assignments/<host> in ZooKeeper (what each host agent runs), the service path ids of new chains,
+// and each switch's flow tables (barrier-confirmed minimal diff). Only the elected leader writes; a follower
+// computes the same thing and takes over without flushing flows (its first install diffs against the switch).
+//
+// Loaded by `rackvisor controller --zookeeper …` through startOrchestration() (cli/commands/controller.ts hook).
+import { hostname } from 'node:os';
+import type { Chain, HostRecord, InstanceRecord, ServiceRecord, StatsRecord, Tenant } from '../cluster/schemas.js';
+import type { ControllerEvent, ControllerHandle } from './api.js';
+import type { ControllerApp } from './apps/types.js';
+import { ControllerClusterView } from './cluster-view.js';
+import { ControllerElection } from './election.js';
+import { applyLivenessEvent, emptyLiveness, isAlive, portIsDown, type HostAttachment, type LivenessState, type LivenessTransition } from './failover/failover.js';
+import { compilePipeline, effectiveHops, type CompiledPipeline } from './pipeline/compile.js';
+import { PipelineInstaller, type InstallResult } from './pipeline/installer.js';
+import type { ChainSpec, EndpointSpec, PipelineModel, PipelineOptions, TenantSpec } from './pipeline/model.js';
+import { place, type InstanceRef, type PlacementInput, type PlacementResult } from './placement/placement.js';
+import { DEFAULT_POLICY, evaluate, initialState, setOverride, type ScalerState, type ScalingDecision, type ScalingPolicy } from './scaling/autoscaler.js';
+
+// ------------------------------------------------------------------------------------------ cluster → models
+
+export function dpidOf(hex: string): bigint {
+  return BigInt('0x' + hex);
+}
+
+/** Chain record (cluster) → pipeline chain. A chain-level VLAN becomes a per-chain tenant variant. */
+export function chainSpecOf(c: Chain): ChainSpec {
+  const m = c.match;
+  const spec: ChainSpec = { id: c.id, tenant: m.vlan !== undefined ? `${c.tenant}#vlan${m.vlan}` : c.tenant, match: {}, hops: c.services.map((service) => ({ service })) };
+  if (c.priority !== undefined) spec.priority = c.priority;
+  if (m.inPort !== undefined) spec.match.inPorts = [m.inPort];
+  if (m.ipSrc !== undefined) spec.match.ipv4Src = m.ipSrc;
+  if (m.ipDst !== undefined) spec.match.ipv4Dst = m.ipDst;
+  if (m.ipProto !== undefined) spec.match.ipProto = m.ipProto;
+  if (m.tpSrc !== undefined) spec.match.srcPort = m.tpSrc;
+  if (m.tpDst !== undefined) spec.match.dstPort = m.tpDst;
+  return spec;
+}
+
+export function tenantSpecsOf(tenants: Tenant[], chains: Chain[]): TenantSpec[] {
+  const out: TenantSpec[] = tenants.map((t) => ({ id: t.id, ...(t.ports ? { ports: t.ports } : {}), ...(t.vlan !== undefined && t.vlan > 0 ? { vlan: t.vlan } : {}) }));
+  for (const c of chains) {
+    if (c.match.vlan === undefined) continue;
+    const base = tenants.find((t) => t.id === c.tenant);
+    const id = `${c.tenant}#vlan${c.match.vlan}`;
+    if (!out.some((t) => t.id === id)) out.push({ id, ...(base?.ports ? { ports: base.ports } : {}), ...(c.match.vlan > 0 ? { vlan: c.match.vlan } : {}) });
+  }
+  return out;
+}
+
+export interface ClusterSnapshot {
+  hosts: Map<string, HostRecord>;
+  services: Map<string, ServiceRecord>;
+  tenants: Tenant[];
+  chains: Chain[];
+  instances: InstanceRecord[];
+  assignments: Map<string, Array<{ service: string; index: number; config?: Record<string, string | number | boolean> }>>;
+}
+
+export function drainKey(i: { service: string; host: string; index: number }): string {
+  return `${i.host}/${i.service}:${i.index}`;
+}
+
+/** Pipeline model from the cluster: ready = running and not draining. */
+export function pipelineModelOf(s: ClusterSnapshot, liveness: LivenessState, draining: Set<string>, extra: { endpoints?: EndpointSpec[]; options?: PipelineOptions } = {}): PipelineModel {
+  return {
+    tenants: tenantSpecsOf(s.tenants, s.chains),
+    hosts: [...s.hosts.values()].map((h) => ({ id: h.id, port: h.switch.port, mac: h.mac, dpid: dpidOf(h.switch.dpid), alive: isAlive(liveness, h.id) })),
+    endpoints: extra.endpoints ?? [],
+    chains: s.chains.map(chainSpecOf),
+    instances: s.instances.map((i) => ({ id: drainKey(i), service: i.service, host: i.host, ready: i.state === 'running' && !draining.has(drainKey(i)) })),
+    ...(extra.options ? { options: extra.options } : {}),
+  };
+}
+
+export function placementInputOf(s: ClusterSnapshot, liveness: LivenessState, desired: Record<string, number>, draining: Set<string>, hopAffinity?: 'colocate' | 'spread'): PlacementInput {
+  const current: InstanceRef[] = [];
+  for (const [host, list] of s.assignments) for (const a of list) if (!draining.has(drainKey({ ...a, host }))) current.push({ service: a.service, host, index: a.index });
+  return {
+    hosts: [...s.hosts.values()].map((h) => ({ id: h.id, capacity: h.capacity.maxInstances, alive: isAlive(liveness, h.id) })),
+    services: [...s.services.values()].map((v) => ({ name: v.name, cost: 1 })),
+    chains: s.chains.map((c) => {
+      const hops = effectiveHops(chainSpecOf(c)).map((h) => h.service);
+      return { id: c.id, tenant: c.tenant, hops, ...(c.pathId !== undefined ? { pathId: c.pathId } : {}) };
+    }),
+    desired,
+    current,
+    ...(hopAffinity ? { options: { hopAffinity } } : {}),
+  };
+}
+
+// ------------------------------------------------------------------------------------------ the app
+
+export interface OrchestratorOptions {
+  of: ControllerHandle;
+  cluster: ControllerClusterView;
+  /** Leader test; default: always leader (single controller). */
+  isLeader?: () => boolean;
+  scaling?: Partial<ScalingPolicy>;
+  /** Per-service policy overrides (min/max default from the service's limits). */
+  scalingPerService?: Record<string, Partial<ScalingPolicy>>;
+  hopAffinity?: 'colocate' | 'spread';
+  pipeline?: PipelineOptions;
+  /** Registered L2 endpoints (clients/servers on edge ports), e.g. from the lab. */
+  endpoints?: EndpointSpec[];
+  /** Coalescing delay of passes triggered by cluster changes (ms, default 20). Liveness changes run at once. */
+  debounceMs?: number;
+  /** Full switch audit period (ms, default 30000; 0 = never). */
+  auditMs?: number;
+  now?: () => number;
+  log?: (level: 'info' | 'warn', text: string) => void;
+}
+
+export interface PassResult {
+  at: number;
+  ms: number;
+  cause: string;
+  placement: PlacementResult;
+  pipeline: CompiledPipeline;
+  installs: Array<{ dpid: bigint; result?: InstallResult; error?: string }>;
+  assignmentsWritten: string[];
+  leader: boolean;
+}
+
+export type OrchestratorEvent =
+  | { type: 'pass'; pass: PassResult }
+  | { type: 'liveness'; transition: LivenessTransition; detectedAt: number }
+  | { type: 'scaling'; decision: ScalingDecision; at: number }
+  | { type: 'error'; message: string };
+
+export class Orchestrator {
+  private liveness: LivenessState = emptyLiveness();
+  private readonly scalers = new Map<string, ScalerState>();
+  private readonly draining = new Map<string, { service: string; host: string; index: number }>();
+  private readonly installers = new Map<bigint, PipelineInstaller>();
+  private readonly listeners = new Set<(ev: OrchestratorEvent) => void>();
+  private unsubscribeOf: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private auditTimer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | null = null;
+  private again: string | null = null;
+  private stopped = false;
+  private auditNext = false;
+  private lastPass: PassResult | null = null;
+  private readonly onChange = (ev: { kind: string }): void => {
+    if (ev.kind === 'stats') this.scaleSoon();
+    else if (ev.kind === 'host') this.trigger('hosts', 0);
+    else if (ev.kind !== 'assignment') this.trigger(`cluster:${ev.kind}`);
+  };
+  private scaleTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: OrchestratorOptions) {}
+
+  private now(): number {
+    return this.opts.now ? this.opts.now() : Date.now();
+  }
+
+  private log(level: 'info' | 'warn', text: string): void {
+    this.opts.log?.(level, `[orchestrator] ${text}`);
+  }
+
+  private emit(ev: OrchestratorEvent): void {
+    for (const l of this.listeners) l(ev);
+  }
+
+  subscribe(fn: (ev: OrchestratorEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  get last(): PassResult | null {
+    return this.lastPass;
+  }
+
+  isLeader(): boolean {
+    return this.opts.isLeader ? this.opts.isLeader() : true;
+  }
+
+  start(): Promise<void> {
+    this.unsubscribeOf = this.opts.of.subscribe((ev) => this.onOf(ev));
+    this.opts.cluster.view.on('change', this.onChange);
+    const audit = this.opts.auditMs ?? 30_000;
+    if (audit > 0) {
+      this.auditTimer = setInterval(() => {
+        this.auditNext = true;
+        this.trigger('audit', 0);
+      }, audit);
+      this.auditTimer.unref?.();
+    }
+    // switches already connected
+    for (const sw of this.opts.of.switches()) this.switchUp(sw.dpid, sw.ports);
+    return this.runPass('start');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribeOf?.();
+    this.opts.cluster.view.off('change', this.onChange);
+    if (this.timer) clearTimeout(this.timer);
+    if (this.scaleTimer) clearTimeout(this.scaleTimer);
+    if (this.auditTimer) clearInterval(this.auditTimer);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** REST: desired instance count of a service (null = back to automatic scaling). */
+  setDesiredCount(service: string, count: number | null): Promise<void> {
+    const s = this.scalers.get(service) ?? initialState(service, Math.max(0, count ?? 1));
+    this.scalers.set(service, setOverride(s, count));
+    this.evaluateScaling();
+    return this.runPass(`override ${service}=${count}`);
+  }
+
+  scalingState(): ScalerState[] {
+    return [...this.scalers.values()].map((s) => ({ ...s, draining: [...s.draining] }));
+  }
+
+  livenessState(): LivenessState {
+    return { portDown: { ...this.liveness.portDown }, sessionDown: { ...this.liveness.sessionDown } };
+  }
+
+  // ---------------------------------------------------------------- events
+
+  private attachments(): HostAttachment[] {
+    return [...this.opts.cluster.hosts().values()].map((h) => ({ id: h.id, port: h.switch.port, dpid: dpidOf(h.switch.dpid) }));
+  }
+
+  private liveEvent(ev: Parameters<typeof applyLivenessEvent>[2]): void {
+    const detectedAt = this.now();
+    const r = applyLivenessEvent(this.liveness, this.attachments(), ev);
+    this.liveness = r.state;
+    for (const tr of r.transitions) {
+      this.log(tr.alive ? 'info' : 'warn', `host ${tr.host} ${tr.alive ? 'back' : 'DOWN'} (${tr.cause})`);
+      this.emit({ type: 'liveness', transition: tr, detectedAt });
+    }
+    if (r.transitions.length > 0) this.trigger(`liveness:${r.transitions.map((x) => `${x.host}=${x.alive ? 'up' : 'down'}`).join(',')}`, 0);
+  }
+
+  private switchUp(dpid: bigint, ports: Array<{ port_no: number; state: number; config: number }>): void {
+    const sess = this.opts.of.session(dpid);
+    if (!sess) return;
+    this.installers.set(dpid, new PipelineInstaller(sess));
+    // a host whose port is already down when the switch connects
+    for (const p of ports) this.liveEvent({ kind: 'port-status', at: this.now(), dpid, reason: 'MODIFY', port: p });
+  }
+
+  private onOf(ev: ControllerEvent): void {
+    if (this.stopped) return;
+    switch (ev.type) {
+      case 'switch-up':
+        this.switchUp(ev.dpid, ev.info.ports);
+        this.trigger('switch-up', 0);
+        break;
+      case 'switch-down':
+        this.installers.delete(ev.dpid);
+        break;
+      case 'port-status':
+        if (portIsDown(ev.reason, ev.port) || this.liveness.portDown[this.hostOnPort(ev.dpid, ev.port.port_no) ?? ''] !== undefined) {
+          this.liveEvent({ kind: 'port-status', at: this.now(), dpid: ev.dpid, reason: ev.reason, port: ev.port });
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  private hostOnPort(dpid: bigint, port: number): string | undefined {
+    return this.attachments().find((h) => h.port === port && (h.dpid === undefined || h.dpid === dpid))?.id;
+  }
+
+  // ---------------------------------------------------------------- scaling
+
+  private scaleSoon(): void {
+    if (this.scaleTimer || this.stopped) return;
+    this.scaleTimer = setTimeout(() => {
+      this.scaleTimer = undefined;
+      if (this.evaluateScaling()) this.trigger('scaling', 0);
+    }, 50);
+  }
+
+  private policyFor(service: string): ScalingPolicy {
+    const rec = this.opts.cluster.services().get(service);
+    const p: ScalingPolicy = { ...DEFAULT_POLICY, ...(this.opts.scaling ?? {}), ...(this.opts.scalingPerService?.[service] ?? {}) };
+    if (rec) {
+      p.min = Math.max(p.min === DEFAULT_POLICY.min ? rec.limits.minInstances : p.min, 0);
+      p.max = Math.max(p.min, Math.min(p.max, rec.limits.maxInstances || p.max));
+    }
+    return p;
+  }
+
+  private servicesInUse(): string[] {
+    const s = new Set<string>();
+    for (const c of this.opts.cluster.chains()) for (const h of effectiveHops(chainSpecOf(c))) s.add(h.service);
+    return [...s].sort();
+  }
+
+  /** Runs every service's autoscaler on the latest stats; returns true if the desired state changed. */
+  private evaluateScaling(): boolean {
+    const now = this.now();
+    const stats: StatsRecord[] = this.opts.cluster.stats();
+    const assignments = this.opts.cluster.assignments();
+    let changed = false;
+    for (const service of this.servicesInUse()) {
+      const policy = this.policyFor(service);
+      const state = this.scalers.get(service) ?? initialState(service, Math.max(policy.min, 1));
+      const instances: string[] = [];
+      for (const [host, doc] of assignments) for (const a of doc.instances) if (a.service === service) instances.push(drainKey({ service, host, index: a.index }));
+      const samples = stats
+        .filter((x) => x.instance.startsWith(`${service}:`))
+        .map((x) => ({ instance: `${x.host}/${x.instance}`, t: x.t, pps: x.pps, ringFill: x.ringFill }));
+      const r = evaluate(state, policy, { now, instances, samples });
+      this.scalers.set(service, r.state);
+      for (const d of r.decisions) {
+        changed = true;
+        this.emit({ type: 'scaling', decision: d, at: now });
+        this.log('info', `scaling ${service}: ${d.kind}${d.kind === 'stop' ? ` ${d.instance} (${d.reason})` : ` ${d.from} → ${d.to}${d.kind === 'scale-in' ? `, draining ${d.drain}` : ''} (${d.reason})`}`);
+        if (d.kind === 'scale-in') {
+          const [host, rest] = d.drain.split('/') as [string, string];
+          const index = Number(rest.slice(rest.lastIndexOf(':') + 1));
+          this.draining.set(d.drain, { service, host, index });
+        } else if (d.kind === 'stop') this.draining.delete(d.instance);
+      }
+      if (r.state.target !== state.target) changed = true;
+    }
+    return changed;
+  }
+
+  // ---------------------------------------------------------------- passes
+
+  /** Schedule a pass (coalesced). delay 0 = as soon as the running pass ends. */
+  trigger(cause: string, delay = this.opts.debounceMs ?? 20): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = this.again ? `${this.again}+${cause}` : cause;
+      return;
+    }
+    if (this.timer) {
+      if (delay > 0) return;
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.runPass(cause).catch(() => undefined);
+    }, delay);
+  }
+
+  /** Run one pass now (after the running one). */
+  async runPass(cause: string): Promise<void> {
+    while (this.running) await this.running.catch(() => undefined);
+    if (this.stopped) return;
+    this.running = this.pass(cause);
+    try {
+      await this.running;
+    } finally {
+      this.running = null;
+      if (this.again && !this.stopped) {
+        const c = this.again;
+        this.again = null;
+        this.trigger(c, 0);
+      }
+    }
+  }
+
+  private snapshot(): ClusterSnapshot {
+    const c = this.opts.cluster;
+    const assignments = new Map([...c.assignments()].map(([h, d]) => [h, d.instances]));
+    return { hosts: c.hosts(), services: c.services(), tenants: c.tenants(), chains: c.chains(), instances: c.instances(), assignments };
+  }
+
+  private desiredCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const service of this.servicesInUse()) {
+      const policy = this.policyFor(service);
+      const s = this.scalers.get(service) ?? initialState(service, Math.max(policy.min, 1));
+      if (!this.scalers.has(service)) this.scalers.set(service, s);
+      out[service] = s.override ?? s.target;
+    }
+    return out;
+  }
+
+  private async pass(cause: string): Promise<void> {
+    const t0 = performance.now();
+    const leader = this.isLeader();
+    try {
+      // new chains get a service path id (ZooKeeper vni/ allocation) before anything is placed
+      if (leader) await this.ensurePathIds();
+      const snap = this.snapshot();
+      // a host whose record vanished (session lost) is simply absent; forget its port state when it re-registers
+      const drainingSet = new Set(this.draining.keys());
+      const input = placementInputOf(snap, this.liveness, this.desiredCounts(), drainingSet, this.opts.hopAffinity);
+      const placement = place(input);
+      for (const u of placement.unplaced) this.log('warn', `cannot place ${u.missing} × ${u.service}: ${u.reason}`);
+      const written = leader ? await this.writeAssignments(snap, placement) : [];
+      const model = pipelineModelOf(snap, this.liveness, drainingSet, { ...(this.opts.endpoints ? { endpoints: this.opts.endpoints } : {}), ...(this.opts.pipeline ? { options: this.opts.pipeline } : {}) });
+      const installs: PassResult['installs'] = [];
+      let pipeline = compilePipeline(model);
+      const audit = this.auditNext;
+      this.auditNext = false;
+      if (leader) {
+        await Promise.all(
+          [...this.installers].map(async ([dpid, inst]) => {
+            const compiled = compilePipeline({ ...model, dpid });
+            pipeline = compiled;
+            try {
+              installs.push({ dpid, result: await inst.install(compiled, { audit }) });
+            } catch (e) {
+              installs.push({ dpid, error: (e as Error).message });
+              this.log('warn', `install on ${dpid.toString(16)} failed: ${(e as Error).message}`);
+            }
+          }),
+        );
+      }
+      for (const p of pipeline.problems) this.log('warn', `pipeline: ${p}`);
+      const pass: PassResult = { at: this.now(), ms: performance.now() - t0, cause, placement, pipeline, installs, assignmentsWritten: written, leader };
+      this.lastPass = pass;
+      this.emit({ type: 'pass', pass });
+    } catch (e) {
+      this.log('warn', `pass (${cause}) failed: ${(e as Error).message}`);
+      this.emit({ type: 'error', message: (e as Error).message });
+    }
+  }
+
+  private async ensurePathIds(): Promise<void> {
+    const missing = this.opts.cluster.chains().filter((c) => c.pathId === undefined);
+    if (missing.length === 0) return;
+    const ids = new Map<string, number>();
+    for (const c of missing) ids.set(c.id, await this.opts.cluster.allocatePath(c.tenant, c.id));
+    await this.opts.cluster.updateChains((cur) => cur.map((c) => (c.pathId === undefined && ids.has(c.id) ? { ...c, pathId: ids.get(c.id)! } : c)));
+    await this.opts.cluster.waitFor(() => this.opts.cluster.chains().every((c) => c.pathId !== undefined || !ids.has(c.id)), 5000).catch(() => undefined);
+  }
+
+  /** assignments/<host> = placed instances (+ draining ones marked draining until they are stopped). */
+  private async writeAssignments(snap: ClusterSnapshot, placement: PlacementResult): Promise<string[]> {
+    const want = new Map<string, Array<{ service: string; index: number; config?: Record<string, string | number | boolean> }>>();
+    for (const [host, list] of Object.entries(placement.assignments)) want.set(host, list.map((a) => ({ service: a.service, index: a.index })));
+    for (const d of this.draining.values()) {
+      const list = want.get(d.host);
+      if (!list) continue; // host gone: nothing to drain
+      if (!list.some((a) => a.service === d.service && a.index === d.index)) list.push({ service: d.service, index: d.index, config: { draining: true } });
+    }
+    // hosts that are registered but dead (port down) or that vanished keep no assignment
+    for (const host of snap.assignments.keys()) if (!want.has(host)) want.set(host, []);
+    const written: string[] = [];
+    const norm = (l: Array<{ service: string; index: number; config?: Record<string, string | number | boolean> }>): string =>
+      JSON.stringify([...l].sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : a.index - b.index)).map((a) => [a.service, a.index, a.config?.draining === true]));
+    for (const [host, list] of [...want].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      const cur = snap.assignments.get(host);
+      if (cur && norm(cur) === norm(list)) continue;
+      if (!cur && list.length === 0) continue;
+      const sorted = [...list].sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : a.index - b.index));
+      await this.opts.cluster.updateAssignment(host, () => sorted);
+      written.push(host);
+    }
+    return written;
+  }
+}
+
+// ------------------------------------------------------------------------------------------ CLI hook
+
+export interface OrchestrationContext {
+  controller: ControllerHandle & { apps?: ControllerApp[] };
+  handle?: ControllerHandle;
+  zookeeper: string;
+  root: string;
+  log?: (level: 'info' | 'warn', text: string) => void;
+  /** optional extras (lab/tests) */
+  controllerId?: string;
+  sessionTimeoutMs?: number;
+  orchestrator?: Partial<Omit<OrchestratorOptions, 'of' | 'cluster' | 'isLeader'>>;
+}
+
+/** Starts cluster view + leader election + orchestrator on a running controller. */
+export async function startOrchestration(ctx: OrchestrationContext): Promise<{ stop(): Promise<void>; orchestrator: Orchestrator; cluster: ControllerClusterView; election: ControllerElection }> {
+  const of = ctx.handle ?? ctx.controller;
+  const log = ctx.log ?? ((level, text) => (level === 'warn' ? console.warn(text) : console.log(text)));
+  // The pipeline owns tables 0-3; the reactive L2 app would put learned flows in table 0 ahead of steering.
+  const apps = ctx.controller.apps;
+  if (apps) {
+    const i = apps.findIndex((a) => a.name === 'l2-learning');
+    if (i >= 0) {
+      apps.splice(i, 1);
+      log('info', '[orchestrator] L2 learning app disabled: the pipeline forwards L2 (registered MACs + edge flood)');
+    }
+  }
+  const cluster = await ControllerClusterView.open({ connectString: ctx.zookeeper, sessionTimeoutMs: ctx.sessionTimeoutMs ?? 4000, root: ctx.root });
+  await cluster.store.ensureLayout();
+  const election = new ControllerElection(cluster.store, { controllerId: ctx.controllerId ?? `${hostname()}-${process.pid}`, of, log });
+  const orchestrator = new Orchestrator({ ...(ctx.orchestrator ?? {}), of, cluster, isLeader: () => election.isLeader, log });
+  election.on('role', ({ role }) => {
+    if (role === 'MASTER') orchestrator.trigger('leader', 0);
+  });
+  try {
+    await election.start();
+    await orchestrator.start();
+  } catch (e) {
+    await orchestrator.stop().catch(() => undefined);
+    await election.stop().catch(() => undefined);
+    await cluster.close().catch(() => undefined);
+    throw e;
+  }
+  log('info', `[orchestrator] running (${election.isLeader ? 'leader' : 'follower'}) on ${ctx.zookeeper}${ctx.root}`);
+  return {
+    orchestrator,
+    cluster,
+    election,
+    async stop() {
+      await orchestrator.stop();
+      await election.stop().catch(() => undefined);
+      await cluster.close();
+    },
+  };
+}
