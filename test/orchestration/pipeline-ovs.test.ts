@@ -88,25 +88,29 @@ test('pipeline on a real OVS: installed as compiled, behaves as designed, restar
 
     // ---- behaviour (ofproto/trace): steering, ACL offload, host frames never re-steered
     const trace = (flow: string): Promise<string> => ovs.appctl('ofproto/trace', br, flow);
-    const web = await trace(`in_port=1,dl_src=${MAC.c1},dl_dst=${MAC.s1},udp,nw_src=10.0.1.5,nw_dst=10.0.2.7,tp_src=1000,tp_dst=80`);
-    t.regex(web, /group:\d+/);
-    t.regex(web, /output:[34]/, 'edge IPv4 traffic of the chain goes to an ingress host');
-    const dns = await trace(`in_port=1,dl_src=${MAC.c1},dl_dst=${MAC.s1},udp,nw_src=10.0.1.5,nw_dst=10.0.3.9,tp_src=1000,tp_dst=53`);
+    const web = await trace(`udp,in_port=1,dl_src=${MAC.c1},dl_dst=${MAC.s1},nw_src=10.0.1.5,nw_dst=10.0.2.7,udp_src=1000,udp_dst=80`);
+    t.regex(web, /2\. ip,in_port=1,nw_dst=10\.0\.2\.0\/24, priority \d+, cookie 0x525602[0-9a-f]+\s+group:\d+/, 'edge IPv4 traffic of the chain hits its steering flow → select group');
+    const dns = await trace(`udp,in_port=1,dl_src=${MAC.c1},dl_dst=${MAC.s1},nw_src=10.0.1.5,nw_dst=10.0.3.9,udp_src=1000,udp_dst=53`);
     t.regex(dns, /Datapath actions: drop/, 'offloaded firewall rule drops at the switch');
-    const guarded = await trace(`in_port=1,dl_src=${MAC.c1},dl_dst=${MAC.s1},udp,nw_src=10.0.1.5,nw_dst=10.0.3.9,tp_src=1000,tp_dst=80`);
+    const guarded = await trace(`udp,in_port=1,dl_src=${MAC.c1},dl_dst=${MAC.s1},nw_src=10.0.1.5,nw_dst=10.0.3.9,udp_src=1000,udp_dst=80`);
     t.regex(guarded, /output:4/, 'allowed traffic skips the offloaded hop, goes to the host of the next hop (mon on h2)');
-    const back = await trace(`in_port=3,dl_src=${MAC.h1},dl_dst=${MAC.s1},udp,nw_src=10.0.1.5,nw_dst=10.0.2.7,tp_src=1000,tp_dst=80`);
+    const back = await trace(`udp,in_port=3,dl_src=${MAC.h1},dl_dst=${MAC.s1},nw_src=10.0.1.5,nw_dst=10.0.2.7,udp_src=1000,udp_dst=80`);
     t.regex(back, /output:2/, 'a frame from a host goes to its destination by L2');
     t.notRegex(back, /group:/, 'and is never re-steered');
-    const arp = await trace(`in_port=1,dl_src=${MAC.c1},dl_dst=ff:ff:ff:ff:ff:ff,arp,arp_spa=10.0.1.5,arp_tpa=10.0.2.7`);
+    const arp = await trace(`arp,in_port=1,dl_src=${MAC.c1},dl_dst=ff:ff:ff:ff:ff:ff,arp_spa=10.0.1.5,arp_tpa=10.0.2.7`);
     t.notRegex(arp, /output:[34]/, 'broadcasts are flooded to edge ports only');
     t.regex(arp, /output:2/);
 
-    // ---- traffic: frames injected on port 1 hit the steering flow
+    // ---- traffic: frames injected on port 1 hit the steering flow and leave on the ingress hosts' ports
+    const txOf = async (port: number): Promise<number> => Number(/tx pkts=(\d+)/.exec(await ovs.ofctl('dump-ports', br, String(port)))?.[1] ?? NaN);
+    const tx0 = (await txOf(3)) + (await txOf(4));
+    const tx0edge = await txOf(2);
     const frame = `in_port(1),eth(src=${MAC.c1},dst=${MAC.s1}),eth_type(0x0800),ipv4(src=10.0.1.5,dst=10.0.2.7,proto=17,tos=0,ttl=64,frag=no),udp(src=1000,dst=80)`;
     for (let i = 0; i < 5; i++) await ovs.appctl('netdev-dummy/receive', `${br}-p1`, frame);
     const steerLine = async (): Promise<FlowLine> => (await dumpFlows(ovs, br)).find((f) => f.table === TABLE.STEER && f.rest.includes('nw_dst=10.0.2.0/24'))!;
     t.true(await waitFor(async () => (await steerLine()).packets >= 5, 5000, 100), 'steering flow counted the frames');
+    t.true(await waitFor(async () => (await txOf(3)) + (await txOf(4)) - tx0 === 5, 5000, 100), 'all 5 frames went out to host ports');
+    t.is(await txOf(2), tx0edge, 'none reached the server port directly');
     const before = await steerLine();
     await sleep(1100);
 
