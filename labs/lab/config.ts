@@ -51,3 +51,9 @@ export function validateConfig(c: LabConfig): LabConfig {
 }
 
 export const stateFileOf = (stateDir: string): string => join(stateDir, 'state.json');
+
+/** argv prefix that runs this build's CLI (node + bin/rackvisor.js), for steps that start
+ * `rackvisor controller` / `rackvisor host` as lab processes. Needs dist/ (npm run build:ts). */
+export function rackvisorCommand(): string[] {
+  return [process.execPath, join(projectRoot(), 'bin', 'rackvisor.js')];
+}

@@ -121,3 +121,20 @@ test('a 3-node loopback ensemble elects a leader; it survives losing one member'
   await ens.stop();
   t.false(ens.servers.some((s) => isAlive(s.pid)));
 });
+
+test('startDaemon runs a program inside a namespace, waits for readiness, and the ledger stops it', async (t) => {
+  const { startDaemon } = await import('../../labs/lib/daemon.js');
+  const { readlinkSync } = await import('node:fs');
+  const { ledger, dir } = testLedger(t);
+  const ns = `rvt-${tag()}-d`;
+  await createNetns(ns, ledger);
+  const h = await startDaemon({ cmd: 'sleep', args: ['60'], netns: ns, logFile: join(dir, 'sleep.log'), label: 'sleeper', ledger,
+    ready: () => isAlive(process.pid) });
+  const nsInode = (await nsExec(ns, ['readlink', '/proc/self/ns/net'])).stdout.trim();
+  t.is(readlinkSync(`/proc/${h.pid}/ns/net`), nsInode, 'runs in the namespace, PID is the program itself');
+  const err = await t.throwsAsync(startDaemon({ cmd: 'sh', args: ['-c', 'echo boom; exit 3'], logFile: join(dir, 'bad.log'), label: 'bad', ledger, ready: () => false }));
+  t.regex(err?.message ?? '', /bad exited during start; log .*bad\.log:\nboom/);
+  await ledger.teardown();
+  t.false(isAlive(h.pid, h.startTime));
+  t.false(await netnsExists(ns));
+});
