@@ -4,39 +4,11 @@
 // (json/<reply>) must equal ofctl/<reply> after removing len/length keys.
 // The switch is an in-process double that records the message and answers with the vector's reply.
 import test from 'ava';
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OfMessage } from '../../openflow/types.js';
 import { parseLiteral } from '../../northbound-api/ryu/body.js';
-import { FakeSwitch, switchInfo, start, http } from './support.js';
-
-const VEC = '/work/shared/vectors/ryu-of13';
-type J = unknown;
-
-const load = (dir: string, name: string): J => parseLiteral(readFileSync(join(VEC, dir, name), 'utf8'));
-
-/** Ryu to_jsondict shape → the codec's in-memory shape ({"Cls": {...}} → {kind: "Cls", ...}). */
-function unwrap(v: J, key = ''): J {
-  if (Array.isArray(v)) return v.map((x) => unwrap(x, key));
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, J>;
-    const keys = Object.keys(o);
-    if (keys.length === 1 && /^[A-Z]/.test(keys[0]) && o[keys[0]] && typeof o[keys[0]] === 'object' && !Array.isArray(o[keys[0]])) {
-      const inner = unwrap(o[keys[0]]) as Record<string, J>;
-      if (keys[0] === 'OXMTlv') {
-        const t: Record<string, J> = { field: inner.field, value: inner.value };
-        if (inner.mask !== null && inner.mask !== undefined) t.mask = inner.mask;
-        return t;
-      }
-      if (typeof inner.data === 'string') inner.data = new Uint8Array(Buffer.from(inner.data as string, 'base64'));
-      return { kind: keys[0], ...inner };
-    }
-    const out: Record<string, J> = {};
-    for (const [k, x] of Object.entries(o)) out[k] = unwrap(x, k);
-    return out;
-  }
-  return v;
-}
+import { FakeSwitch, switchInfo, start, http, VEC, load, unwrap, type J } from './support.js';
 
 /** Comparable form: bigint → number, bytes → base64, no len/length, no numeric type codes the encoder computes. */
 function canon(v: J, parentKind = ''): J {

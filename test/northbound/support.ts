@@ -6,6 +6,9 @@ import {
   ClusterError, type AutoscaleSettings, type Chain, type ClusterPort, type Host, type Instance, type InstanceStats,
   type Service, type SwitchInfo, type SwitchPort, type Tenant,
 } from '../../northbound-api/ports.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseLiteral } from '../../northbound-api/ryu/body.js';
 import { startApi, type RunningApi, type StartApiOptions } from '../../northbound-api/server.js';
 
 export type Replier = (msg: OfMessage) => OfMessage[] | Promise<OfMessage[]>;
@@ -140,3 +143,59 @@ export async function http(
   }
   return { status: res.status, headers: res.headers, text, json };
 }
+
+// ------------------------------------------------------------------ Ryu vectors
+export const VEC = '/work/shared/vectors/ryu-of13';
+export type J = unknown;
+
+export const load = (dir: string, name: string): J => parseLiteral(readFileSync(join(VEC, dir, name), 'utf8'));
+
+/** Ryu to_jsondict shape → the codec's in-memory shape ({"Cls": {...}} → {kind: "Cls", ...}). */
+export function unwrap(v: J, key = ''): J {
+  if (Array.isArray(v)) return v.map((x) => unwrap(x, key));
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, J>;
+    const keys = Object.keys(o);
+    if (keys.length === 1 && /^[A-Z]/.test(keys[0]) && o[keys[0]] && typeof o[keys[0]] === 'object' && !Array.isArray(o[keys[0]])) {
+      const inner = unwrap(o[keys[0]]) as Record<string, J>;
+      if (keys[0] === 'OXMTlv') {
+        const t: Record<string, J> = { field: inner.field, value: inner.value };
+        if (inner.mask !== null && inner.mask !== undefined) t.mask = inner.mask;
+        return t;
+      }
+      if (typeof inner.data === 'string') inner.data = new Uint8Array(Buffer.from(inner.data as string, 'base64'));
+      return { kind: keys[0], ...inner };
+    }
+    const out: Record<string, J> = {};
+    for (const [k, x] of Object.entries(o)) out[k] = unwrap(x, k);
+    return out;
+  }
+  return v;
+}
+
+
+/** The vectors' reply for each request kind: a fake switch that answers like a real one. */
+const REPLY_FILES: Record<string, string> = {
+  OFPDescStatsRequest: '4-0-ofp_desc_reply.packet.json',
+  OFPFlowStatsRequest: '4-12-ofp_flow_stats_reply.packet.json',
+  OFPAggregateStatsRequest: '4-26-ofp_aggregate_stats_reply.packet.json',
+  OFPTableStatsRequest: '4-28-ofp_table_stats_reply.packet.json',
+  OFPTableFeaturesStatsRequest: '4-56-ofp_table_features_reply.packet.json',
+  OFPPortStatsRequest: '4-30-ofp_port_stats_reply.packet.json',
+  OFPQueueStatsRequest: '4-38-ofp_queue_stats_reply.packet.json',
+  OFPQueueGetConfigRequest: '4-36-ofp_queue_get_config_reply.packet.json',
+  OFPMeterStatsRequest: '4-50-ofp_meter_stats_reply.packet.json',
+  OFPMeterFeaturesStatsRequest: '4-52-ofp_meter_features_reply.packet.json',
+  OFPMeterConfigStatsRequest: '4-48-ofp_meter_config_reply.packet.json',
+  OFPGroupStatsRequest: '4-58-ofp_group_stats_reply.packet.json',
+  OFPGroupFeaturesStatsRequest: '4-32-ofp_group_features_reply.packet.json',
+  OFPGroupDescStatsRequest: '4-34-ofp_group_desc_reply.packet.json',
+  OFPPortDescStatsRequest: '4-54-ofp_port_desc_reply.packet.json',
+  OFPRoleRequest: '4-20-ofp_role_reply.packet.json',
+};
+
+export const vectorReplier: Replier = (msg) => {
+  const f = REPLY_FILES[msg.kind];
+  if (!f) throw new Error(`fake switch: no reply for ${msg.kind}`);
+  return [unwrap(load('json', f)) as OfMessage];
+};
