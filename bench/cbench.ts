@@ -73,8 +73,23 @@ function packetInTemplate(inPort: number, src: number[], dst: number[]): Buffer 
   // 4 bytes match padding (36..39) + 2 pad (40..41), frame at 42
   const f = 42;
   for (let i = 0; i < 6; i++) { b[f + i] = dst[i]; b[f + 6 + i] = src[i]; }
+  // a well-formed IPv4/UDP frame (10.0.0.1 → 10.0.0.2, 18 bytes of payload) so packet parsers take their normal path
   b.writeUInt16BE(0x0800, f + 12);
-  b[f + 14] = 0x45; // IPv4 header start, rest zero
+  const ip = f + 14;
+  b[ip] = 0x45;
+  b.writeUInt16BE(PI_FRAME_LEN - 14, ip + 2); // total length 46
+  b[ip + 8] = 64; // TTL
+  b[ip + 9] = 17; // UDP
+  b.writeUInt32BE(0x0a000001, ip + 12);
+  b.writeUInt32BE(0x0a000002, ip + 16);
+  let sum = 0;
+  for (let i = 0; i < 20; i += 2) sum += b.readUInt16BE(ip + i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  b.writeUInt16BE(~sum & 0xffff, ip + 10);
+  const udp = ip + 20;
+  b.writeUInt16BE(12345, udp);
+  b.writeUInt16BE(9, udp + 2);
+  b.writeUInt16BE(PI_FRAME_LEN - 34, udp + 4); // UDP length 26, checksum 0 (none)
   return b;
 }
 
@@ -88,7 +103,7 @@ class FakeSwitch {
   inflight = 0;
   private rest: Buffer | null = null;
   private seq = 0;
-  private readonly tpl: Buffer;
+  private readonly block: Buffer;
   private readonly sentAt = new Map<number, bigint>();
   readonly rtts: number[] = [];
   private readonly macBase: number;
@@ -99,7 +114,9 @@ class FakeSwitch {
     private readonly onErr: (e: Error) => void,
   ) {
     this.macBase = id * macs;
-    this.tpl = packetInTemplate(SRC_PORT, [0x02, 0, 0, 0, 0, 0], DST_MAC);
+    const tpl = packetInTemplate(SRC_PORT, [0x02, 0, 0, 0, 0, 0], DST_MAC);
+    this.block = Buffer.alloc(window * PI_LEN);
+    for (let i = 0; i < window; i++) tpl.copy(this.block, i * PI_LEN);
     this.socket = connect({ host, port, noDelay: true });
     this.socket.on('connect', () => {
       const hello = Buffer.alloc(16);
@@ -127,17 +144,17 @@ class FakeSwitch {
   private fill(): void {
     const n = this.window - this.inflight;
     if (n <= 0) return;
+    // one copy of n ready-made packet_ins from the block, then a few byte patches per packet
     const out = Buffer.allocUnsafe(n * PI_LEN);
-    for (let i = 0; i < n; i++) {
-      const off = i * PI_LEN;
-      this.tpl.copy(out, off);
+    this.block.copy(out, 0, 0, n * PI_LEN);
+    for (let i = 0, off = 0; i < n; i++, off += PI_LEN) {
       const s = ++this.seq;
       const bid = s & 0x7fffffff;
-      out.writeUInt32BE(s >>> 0, off + 4);
-      out.writeUInt32BE(bid, off + 8);
+      out[off + 4] = s >>> 24; out[off + 5] = (s >>> 16) & 0xff; out[off + 6] = (s >>> 8) & 0xff; out[off + 7] = s & 0xff;
+      out[off + 8] = bid >>> 24; out[off + 9] = (bid >>> 16) & 0xff; out[off + 10] = (bid >>> 8) & 0xff; out[off + 11] = bid & 0xff;
+      // src MAC 02:00:xx:xx:xx:xx, unique per switch and sequence slot
       const m = this.macBase + (s % this.macs);
-      // src MAC 02:00:xx:xx:xx:xx (unique per switch and sequence slot)
-      out.writeUInt32BE(m >>> 0, off + 42 + 8);
+      out[off + 50] = m >>> 24; out[off + 51] = (m >>> 16) & 0xff; out[off + 52] = (m >>> 8) & 0xff; out[off + 53] = m & 0xff;
       if (this.latency) this.sentAt.set(bid, process.hrtime.bigint());
     }
     this.inflight += n;
@@ -154,7 +171,7 @@ class FakeSwitch {
     let replies: Buffer[] | null = null;
     let answered = 0;
     while (buf.length - off >= 8) {
-      const len = buf.readUInt16BE(off + 2);
+      const len = (buf[off + 2] << 8) | buf[off + 3];
       if (len < 8) {
         this.onErr(new Error(`switch ${this.id}: controller sent a message with length ${len}`));
         this.socket.destroy();

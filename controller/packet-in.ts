@@ -11,7 +11,6 @@ export class PacketIn {
   readonly tableId: number;
   /** OXM in_port, -1 if absent */
   readonly inPort: number;
-  readonly xid: number;
   /** the frame is raw[dataOff, dataOff + dataLen) */
   readonly dataOff: number;
   readonly dataLen: number;
@@ -24,7 +23,10 @@ export class PacketIn {
     this.inPort = f.inPort;
     this.dataOff = f.dataOff;
     this.dataLen = f.dataLen;
-    this.xid = raw.readUInt32BE(off + 4);
+  }
+
+  get xid(): number {
+    return this.raw.readUInt32BE(this.off + 4);
   }
 
   /** the (possibly truncated) frame, a view into the received chunk */

@@ -39,6 +39,7 @@ export interface ControllerEvents {
 
 export class Controller extends TypedEmitter<ControllerEvents> implements ControllerHandle {
   readonly apps: ControllerApp[];
+  private packetInApps: ControllerApp[] = [];
   private readonly server: Server;
   private readonly sessionOpts: SessionOptions;
   private readonly all = new Set<Session>();
@@ -50,6 +51,7 @@ export class Controller extends TypedEmitter<ControllerEvents> implements Contro
   constructor(private readonly opts: ControllerOptions = {}) {
     super();
     this.apps = [...(opts.apps ?? [])];
+    this.packetInApps = this.apps.filter((a) => typeof a.packetIn === 'function');
     this.log = opts.log ?? ((level, text) => (level === 'warn' ? console.warn(text) : console.log(text)));
     this.sessionOpts = {
       echoIntervalMs: opts.echoIntervalMs ?? DEFAULT_SESSION_OPTIONS.echoIntervalMs,
@@ -104,6 +106,7 @@ export class Controller extends TypedEmitter<ControllerEvents> implements Contro
 
   addApp(app: ControllerApp): void {
     this.apps.push(app);
+    this.packetInApps = this.apps.filter((a) => typeof a.packetIn === 'function');
     for (const s of this.byDpid.values()) if (app.switchUp) this.runApp(app, s, () => app.switchUp?.(s));
   }
 
@@ -203,8 +206,16 @@ export class Controller extends TypedEmitter<ControllerEvents> implements Contro
       if (current) this.publish({ type: 'switch-down', dpid: s.dpid, reason });
     },
     packetIn: (s, pi) => {
-      for (const app of this.apps) {
-        if (app.packetIn && this.runApp(app, s, () => app.packetIn?.(s, pi)) === true) break;
+      // hot path: no closures, apps with a packetIn handler precomputed
+      const apps = this.packetInApps;
+      for (let i = 0; i < apps.length; i++) {
+        let stop: boolean | void = false;
+        try {
+          stop = apps[i].packetIn!(s, pi);
+        } catch (err) {
+          this.log('warn', `app ${apps[i].name} on ${s.label}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        }
+        if (stop === true) break;
       }
       if (this.listenerCount('packet-in') > 0) this.emitSafe('packet-in', s, pi);
     },

@@ -374,7 +374,11 @@ export class Session implements SwitchHandle, FrameSink {
       if (parsePacketIn(buf, off, len, this.pif)) {
         if (this.state === 'up') {
           this.stats.packetIns++;
-          this.callHook(() => this.hooks.packetIn(this, new PacketIn(buf, off, len, this.pif)));
+          try {
+            this.hooks.packetIn(this, new PacketIn(buf, off, len, this.pif));
+          } catch (err) {
+            this.hooks.log('warn', `switch ${this.label}: app error: ${err instanceof Error ? err.stack : String(err)}`);
+          }
         }
         return !this.isClosed();
       }

@@ -150,37 +150,47 @@ export function parsePacketIn(b: Buffer, off: number, len: number, out: PacketIn
 
 export const L2_FLOW_MOD_LEN = 104;
 
+function put32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = (v >>> 16) & 0xff;
+  b[o + 2] = (v >>> 8) & 0xff;
+  b[o + 3] = v & 0xff;
+}
+
+/** the invariant bytes of the L2 flow_mod; per message only xid, timeouts, priority, buffer, ports and MACs change */
+const L2_FLOW_MOD_TEMPLATE = ((): Buffer => {
+  const b = Buffer.alloc(L2_FLOW_MOD_LEN);
+  writeHeader(b, 0, T.FLOW_MOD, L2_FLOW_MOD_LEN, 0);
+  b.writeUInt32BE(OFPP_ANY, 36); // out_port
+  b.writeUInt32BE(OFPG_ANY, 40); // out_group
+  b.writeUInt32BE(0x00010020, 48); // match OXM, length 4 + 8 + 10 + 10 = 32 (no padding needed)
+  b.writeUInt32BE(0x80000004, 52); // in_port
+  b.writeUInt32BE(0x80000606, 60); // eth_dst
+  b.writeUInt32BE(0x80000806, 70); // eth_src
+  b.writeUInt32BE(0x00040018, 80); // instruction APPLY_ACTIONS, len 24
+  writeOutputAction(b, 88, 0);
+  return b;
+})();
+
 /** The L2 app's flow_mod: ADD table 0, match {in_port, eth_dst, eth_src}, apply-actions output(port), writes
  *  L2_FLOW_MOD_LEN bytes at off. dst/src are the 6 MAC bytes at (frame, dstOff) / (frame, srcOff). */
 export function writeL2FlowMod(
   b: Buffer, off: number, xid: number, priority: number, idleTimeout: number, bufferId: number,
   inPort: number, frame: Buffer, dstOff: number, srcOff: number, outPort: number,
 ): void {
-  writeHeader(b, off, T.FLOW_MOD, L2_FLOW_MOD_LEN, xid);
-  b.fill(0, off + 8, off + 24); // cookie, cookie_mask
-  b[off + 24] = 0; // table_id
-  b[off + 25] = 0; // OFPFC_ADD
-  b.writeUInt16BE(idleTimeout, off + 26);
-  b.writeUInt16BE(0, off + 28); // hard_timeout
-  b.writeUInt16BE(priority, off + 30);
-  b.writeUInt32BE(bufferId >>> 0, off + 32);
-  b.writeUInt32BE(OFPP_ANY, off + 36);
-  b.writeUInt32BE(OFPG_ANY, off + 40);
-  b.writeUInt32BE(0, off + 44); // flags, pad
-  // match: OXM, length 4 + 8 + 10 + 10 = 32 (no padding needed)
-  const m = off + 48;
-  b.writeUInt32BE(0x00010020, m);
-  b.writeUInt32BE(0x80000004, m + 4); // in_port
-  b.writeUInt32BE(inPort >>> 0, m + 8);
-  b.writeUInt32BE(0x80000606, m + 12); // eth_dst
-  frame.copy(b, m + 16, dstOff, dstOff + 6);
-  b.writeUInt32BE(0x80000806, m + 22); // eth_src
-  frame.copy(b, m + 26, srcOff, srcOff + 6);
-  // instruction APPLY_ACTIONS (len 24) with OUTPUT(port, max_len 0xffe5... Ryu default OFPCML_MAX=0xffe5)
-  const i = off + 80;
-  b.writeUInt32BE(0x00040018, i);
-  b.writeUInt32BE(0, i + 4);
-  writeOutputAction(b, i + 8, outPort);
+  b.set(L2_FLOW_MOD_TEMPLATE, off);
+  put32(b, off + 4, xid);
+  b[off + 26] = idleTimeout >>> 8;
+  b[off + 27] = idleTimeout & 0xff;
+  b[off + 30] = priority >>> 8;
+  b[off + 31] = priority & 0xff;
+  put32(b, off + 32, bufferId);
+  put32(b, off + 56, inPort);
+  for (let i = 0; i < 6; i++) {
+    b[off + 64 + i] = frame[dstOff + i];
+    b[off + 74 + i] = frame[srcOff + i];
+  }
+  put32(b, off + 92, outPort);
 }
 
 /** OFPAT_OUTPUT action (16 bytes), max_len OFPCML_MAX (0xffe5) as Ryu's OFPActionOutput default. */
@@ -196,16 +206,26 @@ export function l2PacketOutLen(dataLen: number): number {
   return 40 + dataLen;
 }
 
+const L2_PACKET_OUT_TEMPLATE = ((): Buffer => {
+  const b = Buffer.alloc(40);
+  writeHeader(b, 0, T.PACKET_OUT, 40, 0);
+  b.writeUInt32BE(0x00100000, 16); // actions_len 16, pad
+  writeOutputAction(b, 24, 0);
+  return b;
+})();
+
 /** packet_out with one OUTPUT action; data copied from src[dataOff, dataOff+dataLen) (dataLen 0 with a buffer_id). */
 export function writeL2PacketOut(
   b: Buffer, off: number, xid: number, bufferId: number, inPort: number, outPort: number,
   src: Buffer, dataOff: number, dataLen: number,
 ): void {
-  writeHeader(b, off, T.PACKET_OUT, 40 + dataLen, xid);
-  b.writeUInt32BE(bufferId >>> 0, off + 8);
-  b.writeUInt32BE(inPort >>> 0, off + 12);
-  b.writeUInt32BE(0x00100000, off + 16); // actions_len 16, pad
-  b.writeUInt32BE(0, off + 20);
-  writeOutputAction(b, off + 24, outPort);
+  b.set(L2_PACKET_OUT_TEMPLATE, off);
+  const len = 40 + dataLen;
+  b[off + 2] = len >>> 8;
+  b[off + 3] = len & 0xff;
+  put32(b, off + 4, xid);
+  put32(b, off + 8, bufferId);
+  put32(b, off + 12, inPort);
+  put32(b, off + 28, outPort);
   if (dataLen > 0) src.copy(b, off + 40, dataOff, dataOff + dataLen);
 }
