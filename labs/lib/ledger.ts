@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isAlive, killProcess } from './proc.js';
-import { tryRun } from './exec.js';
+import { tryRun, waitFor } from './exec.js';
 
 interface Base {
   /** Optional key: recording again with the same id replaces the entry in place (e.g. a restart). */
@@ -14,14 +14,15 @@ interface Base {
   label?: string;
 }
 export type Resource = Base & (
-  | { kind: 'process'; pid: number; startTime?: number }
+  /** `exitWaitMs`: give it that long to exit by itself (e.g. after a teardown command asked it to) before SIGTERM. */
+  | { kind: 'process'; pid: number; startTime?: number; exitWaitMs?: number }
   | { kind: 'netns'; name: string }
   | { kind: 'link'; name: string; netns?: string }
   | { kind: 'mount'; path: string }
   | { kind: 'dir'; path: string }
   | { kind: 'file'; path: string }
-  /** A command run at teardown (e.g. `ovs-vsctl del-br`); failures are reported. */
-  | { kind: 'command'; argv: string[]; env?: Record<string, string> }
+  /** A command run at teardown (e.g. `ovs-vsctl del-br`); failures are reported unless `optional`. */
+  | { kind: 'command'; argv: string[]; env?: Record<string, string>; optional?: boolean }
 );
 
 interface StateFile { version: 1; resources: Resource[]; meta: Record<string, unknown> }
@@ -130,6 +131,7 @@ export async function linkExists(name: string, netns?: string): Promise<boolean>
 async function removeResource(r: Resource): Promise<void> {
   switch (r.kind) {
     case 'process':
+      if (r.exitWaitMs && isAlive(r.pid, r.startTime)) await waitFor(() => !isAlive(r.pid, r.startTime), r.exitWaitMs, 50);
       if (isAlive(r.pid, r.startTime)) await killProcess(r.pid, r.startTime);
       return;
     case 'netns': {
@@ -160,7 +162,7 @@ async function removeResource(r: Resource): Promise<void> {
       const [cmd, ...args] = r.argv;
       if (!cmd) return;
       const res = await tryRun(cmd, args, { env: r.env, timeoutMs: 15_000 });
-      if (res.code !== 0) throw new Error(res.stderr.trim() || `exit ${res.code}`);
+      if (res.code !== 0 && !r.optional) throw new Error(res.stderr.trim() || `exit ${res.code}`);
       return;
     }
   }

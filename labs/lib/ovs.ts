@@ -90,7 +90,10 @@ class Ovs implements OvsInstance {
     this.vswitchd = spawnDaemon('ovs-vswitchd', [this.db, '--enable-dummy', `--unixctl=${join(this.dir, 'ovs-vswitchd.ctl')}`,
       `--pidfile=${join(this.dir, 'ovs-vswitchd.pid')}`, `--log-file=${join(this.dir, 'ovs-vswitchd.log')}`],
     { logFile: join(this.dir, 'ovs-vswitchd.out'), env: this.env });
-    this.ledger?.record({ kind: 'process', id: `vswitchd:${this.dir}`, pid: this.vswitchd.pid, startTime: this.vswitchd.startTime, label: 'ovs-vswitchd' });
+    this.ledger?.record({ kind: 'process', id: `vswitchd:${this.dir}`, pid: this.vswitchd.pid, startTime: this.vswitchd.startTime, label: 'ovs-vswitchd', exitWaitMs: 3000 });
+    // Teardown asks vswitchd to exit with --cleanup first (removes `netdev` taps); harmless if it is gone.
+    this.ledger?.record({ kind: 'command', id: `vswitchd-exit:${this.dir}`, optional: true, label: 'ovs-vswitchd exit --cleanup',
+      argv: ['ovs-appctl', '-t', join(this.dir, 'ovs-vswitchd.ctl'), '--timeout=5', 'exit', '--cleanup'] });
     const vs = this.vswitchd;
     const ok = await waitFor(() => {
       if (!isAlive(vs.pid, vs.startTime)) throw new Error(`ovs-vswitchd exited during start; see ${join(this.dir, 'ovs-vswitchd.log')}`);
@@ -142,16 +145,17 @@ class Ovs implements OvsInstance {
     await this.startVswitchd();
   }
 
-  private async stopVswitchd(): Promise<void> {
+  private async stopVswitchd(cleanup = false): Promise<void> {
     const vs = this.vswitchd;
     if (!vs || !isAlive(vs.pid, vs.startTime)) return;
-    await this.appctl('exit').catch(() => undefined);
+    await this.appctl('exit', ...(cleanup ? ['--cleanup'] : [])).catch(() => undefined);
     if (!(await waitFor(() => !isAlive(vs.pid, vs.startTime), 5000, 50))) await killProcess(vs.pid, vs.startTime);
   }
 
   async stop(): Promise<void> {
-    await this.stopVswitchd();
+    await this.stopVswitchd(true);
     if (this.ovsdb) await killProcess(this.ovsdb.pid, this.ovsdb.startTime);
+    this.ledger?.forget(`vswitchd-exit:${this.dir}`);
     this.ledger?.forget(`vswitchd:${this.dir}`);
     this.ledger?.forget(`ovsdb:${this.dir}`);
     if (this.ownsDir) {

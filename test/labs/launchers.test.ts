@@ -138,3 +138,21 @@ test('startDaemon runs a program inside a namespace, waits for readiness, and th
   t.false(isAlive(h.pid, h.startTime));
   t.false(await netnsExists(ns));
 });
+
+test('a netdev-datapath bridge (kernel taps) leaves no tap behind after stop() or a ledger teardown', async (t) => {
+  const { ledger } = testLedger(t);
+  const hadDatapathTap = await linkExists('ovs-netdev');
+  const a = await startOvs({ ledger });
+  const br = `rvn${tag()}`;
+  await a.addBridge(br, { datapathType: 'netdev' });
+  t.true(await linkExists(br), 'netdev creates a kernel tap for the bridge');
+  await a.stop();
+  t.false(await linkExists(br), 'stop() removes it');
+  const b = await startOvs({ ledger });
+  const br2 = `rvn${tag()}`;
+  await b.addBridge(br2, { datapathType: 'netdev' });
+  t.true(await linkExists(br2));
+  await ledger.teardown();
+  t.false(await linkExists(br2), 'teardown (crash path) removes it too');
+  if (!hadDatapathTap) t.false(await linkExists('ovs-netdev'), 'and the datapath tap ovs-netdev');
+});
