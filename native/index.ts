@@ -22,7 +22,7 @@ export interface PacketMeta {
 }
 export interface NfStats {
   instance: number; service: number; name: string; state: string; pid: number;
-  rx: number; tx: number; dropped: number; txRetry: number; rxEnqueued: number; rxRingFull: number; txDequeued: number;
+  rx: number; tx: number; dropped: number; txRetry: number; rxBytes: number; txBytes: number; rxEnqueued: number; rxRingFull: number; txDequeued: number;
   rxRing: number; txRing: number; ringSize: number; heartbeatAgeMs: number; routed: boolean; unresponsive: boolean;
 }
 export interface PortStats { id: number; name: string; rx: number; tx: number; imissed?: number; ierrors?: number; oerrors?: number; rxNoMbuf?: number }
@@ -116,8 +116,9 @@ export const MsgType = { STOP: 1, SCALE: 2, CONFIG: 3, STARTING: 16, READY: 17, 
 export const META = { action: 0, index: 1, destination: 2, pathId: 4, flags: 6, flowHash: 8, inPort: 12, hops: 14, size: 16 } as const;
 export const MetaFlags = { CLASSIFIED: 1, FROM_VXLAN: 2, GENERATED: 4, NO_FLOW: 8 } as const;
 export const DROP_REASONS = ['no_path', 'no_instance', 'ring_full', 'tx_full', 'bad_action', 'bad_port', 'loop', 'nf_dead', 'vxlan', 'encap', 'nf_drop'] as const;
-/** Far from Node's heap and libraries, so secondaries (native and Node NFs) can map the same addresses. */
-export const DEFAULT_BASE_VIRTADDR = '0x200000000000';
+/** Above V8's random mmap range (< 0x400000000000) and below the kernel's mmap area (0x7f..), so every
+ *  secondary (native NF or a Node/TS NF, whose V8 heap lands at random addresses) can map the primary's memory at the same addresses. */
+export const DEFAULT_BASE_VIRTADDR = '0x500000000000';
 
 // ----------------------------------------------------------------------------- manager
 
@@ -273,7 +274,8 @@ export class DataplaneManager extends EventEmitter {
   destroyInstance(id: number): number { return this.native.destroyInstance(id); }
   sendMessage(id: number, type: number, args: number[] = [], text = ''): number { return this.native.sendMessage(id, type, args, text); }
   stopInstance(id: number): number { return this.sendMessage(id, MsgType.STOP); }
-  instanceExited(id: number): void { this.native.instanceExited(id); this.pollControl(); }
+  instanceExited(id: number): void { if (this.stopped) return; this.native.instanceExited(id); this.pollControl(); }
+  get isStopped(): boolean { return this.stopped; }
   setPath(id: number, services: number[], outPort?: number): void { this.native.setPath(id, services, outPort); }
   deletePath(id: number): number { return this.native.deletePath(id); }
   setDefaultPath(id: number): void { this.native.setDefaultPath(id); }

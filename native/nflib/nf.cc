@@ -145,7 +145,7 @@ struct rv_nf *rv_nf_attach(uint16_t instance_id) {
     return nullptr;
   }
   slot->pid = getpid();
-  slot->rx = slot->tx = slot->drop = slot->tx_retry = 0;
+  slot->rx = slot->tx = slot->drop = slot->tx_retry = slot->rx_bytes = slot->tx_bytes = 0;
   slot->heartbeat_tsc = rte_rdtsc();
   __atomic_store_n(&slot->state, RV_NF_STARTING, __ATOMIC_RELEASE);
   rv_nf_send_msg(nf, RV_MSG_STARTING, nullptr, slot->name);
@@ -197,13 +197,17 @@ void rv_nf_heartbeat(struct rv_nf *nf) {
 
 uint16_t rv_nf_recv(struct rv_nf *nf, struct rte_mbuf **pkts, uint16_t max) {
   uint16_t n = (uint16_t)rte_ring_dequeue_burst(nf->rx, (void **)pkts, max, nullptr);
+  uint64_t b = 0;
+  for (uint16_t i = 0; i < n; i++) b += pkts[i]->pkt_len;
   nf->slot->rx += n;
+  nf->slot->rx_bytes += b;
   return n;
 }
 
 static uint16_t send_chunk(struct rv_nf *nf, struct rte_mbuf **pkts, uint16_t n) {
   struct rte_mbuf *keep[256];
   uint16_t k = 0, dropped = 0;
+  uint64_t bytes = 0;
   for (uint16_t i = 0; i < n; i++) {
     struct rte_mbuf *m = pkts[i];
     uint8_t a = rv_meta_of(m)->action;
@@ -211,9 +215,11 @@ static uint16_t send_chunk(struct rv_nf *nf, struct rte_mbuf **pkts, uint16_t n)
       rte_pktmbuf_free(m);
       dropped++;
     } else {
+      bytes += m->pkt_len;
       keep[k++] = m;
     }
   }
+  nf->slot->tx_bytes += bytes;
   nf->slot->drop += dropped;
   uint16_t sent = 0;
   while (sent < k) {

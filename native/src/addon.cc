@@ -361,6 +361,8 @@ Napi::Value Stats(const Napi::CallbackInfo &info) {
     n.Set("tx", Napi::Number::New(env, (double)sl.tx));
     n.Set("dropped", Napi::Number::New(env, (double)sl.drop));
     n.Set("txRetry", Napi::Number::New(env, (double)sl.tx_retry));
+    n.Set("rxBytes", Napi::Number::New(env, (double)sl.rx_bytes));
+    n.Set("txBytes", Napi::Number::New(env, (double)sl.tx_bytes));
     n.Set("rxEnqueued", Napi::Number::New(env, (double)sl.rx_enq));
     n.Set("rxRingFull", Napi::Number::New(env, (double)sl.rx_full));
     n.Set("txDequeued", Napi::Number::New(env, (double)sl.tx_deq));

@@ -73,6 +73,8 @@ struct rv_nf_slot {
   volatile uint64_t tx;             // packets enqueued on the TX ring
   volatile uint64_t drop;           // packets the NF dropped (action DROP)
   volatile uint64_t tx_retry;       // TX ring full (NF waited)
+  volatile uint64_t rx_bytes;
+  volatile uint64_t tx_bytes;
   // written by the manager lcores
   volatile uint64_t rx_enq;         // packets put on this NF's RX ring
   volatile uint64_t rx_full;        // packets dropped because its RX ring was full
