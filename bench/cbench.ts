@@ -40,6 +40,9 @@ export interface CbenchResult {
   max: number;
   flowMods: number;
   packetOuts: number;
+  /** every reply to a packet_in since the load started (warmup included), and the seconds that took */
+  totalResponses: number;
+  totalSeconds: number;
   /** latency mode: round trip packet_in → reply, microseconds */
   latencyUs?: { p50: number; p99: number; mean: number };
 }
@@ -99,6 +102,7 @@ class FakeSwitch {
   learned = false;
   flowMods = 0;
   packetOuts = 0;
+  answeredTotal = 0;
   counting = false;
   inflight = 0;
   private rest: Buffer | null = null;
@@ -209,6 +213,7 @@ class FakeSwitch {
     if (off < buf.length) this.rest = buf.subarray(off);
     if (replies) for (const r of replies) this.socket.write(r);
     if (answered > 0) {
+      this.answeredTotal += answered;
       this.inflight = Math.max(0, this.inflight - answered);
       this.fill();
     }
@@ -296,6 +301,7 @@ export async function runCbench(o: CbenchOptions): Promise<CbenchResult> {
     await waitAll((s) => s.ready, 'handshaken (no table-miss flow_mod seen)');
     for (const s of sw) s.learn();
     await waitAll((s) => s.learned, 'learned (no packet_out for the learning packet)');
+    const tStart = process.hrtime.bigint();
     for (const s of sw) s.start();
     await sleep(warmupS * 1000);
     const intervals: number[] = [];
@@ -312,7 +318,9 @@ export async function runCbench(o: CbenchOptions): Promise<CbenchResult> {
       t0 = now;
     }
     for (const s of sw) s.counting = false;
+    const totalSeconds = Number(process.hrtime.bigint() - tStart) / 1e9;
     const res: CbenchResult = {
+      totalResponses: sw.reduce((a, s) => a + s.answeredTotal, 0), totalSeconds,
       mode, switches: n, window, intervals,
       median: median(intervals), min: Math.min(...intervals), max: Math.max(...intervals),
       flowMods: sw.reduce((a, s) => a + s.flowMods, 0),

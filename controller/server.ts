@@ -38,8 +38,8 @@ export interface ControllerEvents {
 }
 
 export class Controller extends TypedEmitter<ControllerEvents> implements ControllerHandle {
+  /** registered apps, called in order; may be edited in place (push/splice) */
   readonly apps: ControllerApp[];
-  private packetInApps: ControllerApp[] = [];
   private readonly server: Server;
   private readonly sessionOpts: SessionOptions;
   private readonly all = new Set<Session>();
@@ -51,7 +51,6 @@ export class Controller extends TypedEmitter<ControllerEvents> implements Contro
   constructor(private readonly opts: ControllerOptions = {}) {
     super();
     this.apps = [...(opts.apps ?? [])];
-    this.packetInApps = this.apps.filter((a) => typeof a.packetIn === 'function');
     this.log = opts.log ?? ((level, text) => (level === 'warn' ? console.warn(text) : console.log(text)));
     this.sessionOpts = {
       echoIntervalMs: opts.echoIntervalMs ?? DEFAULT_SESSION_OPTIONS.echoIntervalMs,
@@ -106,7 +105,6 @@ export class Controller extends TypedEmitter<ControllerEvents> implements Contro
 
   addApp(app: ControllerApp): void {
     this.apps.push(app);
-    this.packetInApps = this.apps.filter((a) => typeof a.packetIn === 'function');
     for (const s of this.byDpid.values()) if (app.switchUp) this.runApp(app, s, () => app.switchUp?.(s));
   }
 
@@ -206,14 +204,16 @@ export class Controller extends TypedEmitter<ControllerEvents> implements Contro
       if (current) this.publish({ type: 'switch-down', dpid: s.dpid, reason });
     },
     packetIn: (s, pi) => {
-      // hot path: no closures, apps with a packetIn handler precomputed
-      const apps = this.packetInApps;
+      // hot path: no closures; `apps` is read each time because owners may splice it (orchestrator removes L2)
+      const apps = this.apps;
       for (let i = 0; i < apps.length; i++) {
+        const app = apps[i];
+        if (typeof app.packetIn !== 'function') continue;
         let stop: boolean | void = false;
         try {
-          stop = apps[i].packetIn!(s, pi);
+          stop = app.packetIn(s, pi);
         } catch (err) {
-          this.log('warn', `app ${apps[i].name} on ${s.label}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+          this.log('warn', `app ${app.name} on ${s.label}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
         }
         if (stop === true) break;
       }

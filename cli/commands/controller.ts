@@ -1,10 +1,7 @@
 // `rackvisor controller`: runs the OpenFlow 1.3 controller. Without --zookeeper it is a plain OpenFlow controller
 // with the L2 learning app (like ryu-manager simple_switch_13). With --zookeeper the orchestration layer and with
-// --api-port the northbound REST API are started on top of the same controller (see the hooks below).
+// --api-port the northbound REST API are started on top of the same controller.
 import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { Controller, L2LearningApp, dpidHex, type ControllerHandle } from '../../controller/index.js';
 
@@ -17,6 +14,7 @@ interface ControllerCliOptions {
   zkRoot: string;
   apiPort?: string;
   apiHost: string;
+  apiToken?: string;
   echoInterval: string;
   echoTimeout: string;
   maxQueue: string;
@@ -44,23 +42,6 @@ function int(name: string, v: string): number {
   return n;
 }
 
-/** Hook for optional modules owned by other parts (orchestration: controller/orchestrator.ts exporting
- *  `startOrchestration(ctx)`; northbound: northbound-api/index.ts exporting `startNorthbound(ctx)`). They are loaded
- *  by path at run time so this command builds before they exist; a missing module is a clear error. */
-async function loadExtension(relPath: string, fn: string, ctx: Record<string, unknown>): Promise<Extension> {
-  const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-  const file = join(root, relPath);
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`cannot load ${relPath} (${err instanceof Error ? err.message : String(err)})`);
-  }
-  const start = mod[fn];
-  if (typeof start !== 'function') throw new Error(`${relPath} does not export ${fn}()`);
-  return (await (start as (c: Record<string, unknown>) => Promise<Extension>)(ctx)) ?? { stop: () => undefined };
-}
-
 async function runController(o: ControllerCliOptions): Promise<void> {
   const { host, port } = parseListen(o.listen);
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
@@ -85,17 +66,25 @@ async function runController(o: ControllerCliOptions): Promise<void> {
   const extensions: Extension[] = [];
   const handle: ControllerHandle = ctrl;
   try {
-    // ---- hook 1: orchestration (pipeline, placement, scaling, failover) when a cluster is given
+    // ---- orchestration (pipeline, placement, scaling, failover, leader election) when a cluster is given.
+    // Loaded lazily: the ZooKeeper client (a native addon) is only needed in this mode.
     if (o.zookeeper) {
-      extensions.push(await loadExtension('controller/orchestrator.js', 'startOrchestration',
-        { controller: ctrl, handle, zookeeper: o.zookeeper, root: o.zkRoot, log }));
+      const { startOrchestration } = await import('../../controller/orchestrator.js');
+      extensions.push(await startOrchestration({ controller: ctrl, handle, zookeeper: o.zookeeper, root: o.zkRoot, log }));
     }
-    // ---- hook 2: the northbound REST API (Express) on --api-port, given the ControllerHandle
+    // ---- the northbound REST API (Express) over the ControllerHandle (controller/api.ts)
     if (o.apiPort !== undefined) {
-      extensions.push(await loadExtension('northbound-api/index.js', 'startNorthbound',
-        { controller: handle, port: int('--api-port', o.apiPort), host: o.apiHost, zookeeper: o.zookeeper, root: o.zkRoot, log }));
+      const { startApi, controllerSwitchPort } = await import('../../northbound-api/index.js');
+      const api = await startApi({
+        switches: controllerSwitchPort(handle), port: int('--api-port', o.apiPort), host: o.apiHost,
+        ...(o.apiToken ? { token: o.apiToken } : {}),
+      });
+      console.log(`rackvisor controller: northbound API on ${api.url} (/docs, /stats/*, /api/v1)` +
+        (api.tokenGenerated ? `; generated bearer token for mutations: ${api.token}` : ''));
+      extensions.push({ stop: () => api.close() });
     }
   } catch (err) {
+    for (const e of extensions.reverse()) await Promise.resolve(e.stop()).catch(() => undefined);
     await ctrl.stop();
     throw err;
   }
@@ -127,6 +116,7 @@ export function registerController(program: Command): void {
     .option('--zk-root <path>', 'ZooKeeper root of this cluster', '/rackvisor/default')
     .option('--api-port <port>', 'start the northbound REST API on this port')
     .option('--api-host <host>', 'northbound API listen host', '127.0.0.1')
+    .option('--api-token <token>', 'bearer token for API mutations (default: $RACKVISOR_API_TOKEN, else generated and printed)')
     .option('--echo-interval <ms>', 'send ECHO_REQUEST after this long without traffic from a switch', '5000')
     .option('--echo-timeout <ms>', 'disconnect a switch whose ECHO_REPLY is this late', '5000')
     .option('--max-queue <bytes>', 'bound of each switch write queue', String(8 << 20))
