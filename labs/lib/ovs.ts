@@ -170,7 +170,7 @@ export async function startOvs(opts: { dir?: string; ledger?: Ledger } = {}): Pr
   let dir = opts.dir;
   let owns = false;
   if (dir) {
-    if (existsSync(join(dir, 'conf.db'))) throw new Error(`${dir} already holds an OVS database; use a fresh dir`);
+    if (existsSync(join(dir, 'conf.db'))) throw new Error(`${dir} already holds an OVS database (left by an earlier run? bring that down, or remove the dir if nothing runs from it); use a fresh dir`);
     owns = !existsSync(dir);
     mkdirSync(dir, { recursive: true });
   } else {
