@@ -10,7 +10,6 @@ import { instructionFamilies, instructionStructs } from './instructions.js';
 import { commonFamilies, commonStructs } from './structs.js';
 import { multipartBodies, multipartFamilies, multipartMessages } from './multipart.js';
 import { messageFamilies, messageStructs } from './messages.js';
-import { OFPT } from './constants.js';
 
 /** All descriptions compiled once at module load. */
 export const codecs: CompiledCodecs = compile(
@@ -21,8 +20,13 @@ export const codecs: CompiledCodecs = compile(
 const decMessage = codecs.dec.Message!;
 const encMessage = codecs.enc.Message!;
 
-const SCRATCH = new Uint8Array(256 * 1024);
-const SDV = new DataView(SCRATCH.buffer);
+const DecodeFailC = DecodeFail;
+const EncodeErrorC = OfEncodeError;
+
+// Decode: one DataView per underlying ArrayBuffer (cached), offsets absolute, errors reported relative to `buf`.
+let lastAb: ArrayBufferLike | null = null;
+let lastDv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+let lastU8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
 
 function err(code: OfDecodeError['code'], message: string, offset: number): DecodeResult {
   return { ok: false, error: { code, message, offset } };
@@ -31,37 +35,56 @@ function err(code: OfDecodeError['code'], message: string, offset: number): Deco
 /** Decodes the message at the start of `buf`. NEVER throws. `length` = bytes consumed (the header length). */
 export function decodeMessage(buf: Uint8Array): DecodeResult {
   if (!(buf instanceof Uint8Array)) return err('bad_value', 'input is not a Uint8Array', 0);
-  if (buf.length < 8) return err('truncated', `need 8 bytes for the OpenFlow header, have ${buf.length}`, 0);
+  const n = buf.length;
+  if (n < 8) return err('truncated', `need 8 bytes for the OpenFlow header, have ${n}`, 0);
   const len = (buf[2]! << 8) | buf[3]!;
   if (len < 8) return err('bad_length', `header length ${len} is less than 8`, 2);
-  if (buf.length < len) return err('truncated', `header length ${len} but only ${buf.length} bytes`, 2);
+  if (n < len) return err('truncated', `header length ${len} but only ${n} bytes`, 2);
   const version = buf[0]!, type = buf[1]!;
   // hello, error and echo keep their layout across versions (needed for version negotiation)
-  if (version !== 4 && type > OFPT.ECHO_REPLY) return err('bad_version', `version ${version} is not OpenFlow 1.3 (4)`, 0);
+  if (version !== 4 && type > 3) return err('bad_version', `version ${version} is not OpenFlow 1.3 (4)`, 0);
+  const ab = buf.buffer;
+  if (ab !== lastAb) {
+    lastAb = ab;
+    lastDv = new DataView(ab);
+    lastU8 = new Uint8Array(ab);
+  }
+  const base = buf.byteOffset;
   try {
-    const dv = new DataView(buf.buffer, buf.byteOffset, len);
-    const msg = decMessage(dv, buf, 0, len) as OfMessage;
+    const msg = decMessage(lastDv, lastU8, base, base + len) as OfMessage;
     return { ok: true, msg, length: len };
   } catch (e) {
-    if (e instanceof DecodeFail) return err(e.code, e.message, e.offset);
+    if (e instanceof DecodeFailC) return err(e.code, e.message, e.offset - base);
     // a DataView range error would be a bug in a bound check: still never escape
     return err('bad_length', `internal decoder error: ${e instanceof Error ? e.message : String(e)}`, 0);
   }
 }
 
+// Encode: straight into a slab; the result is a view of it (like Node's Buffer pool), so no copy.
+const SLAB_SIZE = 512 * 1024;
+const MAX_MSG = 0x10000 + 1024;
+let slab = Buffer.allocUnsafe(SLAB_SIZE);
+let slabDv = new DataView(slab.buffer, slab.byteOffset, slab.length);
+let slabOff = 0;
+
 /** Encodes one message; computes every length and padding. Throws OfEncodeError on invalid input. */
 export function encodeMessage(msg: OfMessage): Buffer {
-  let n: number;
+  if (SLAB_SIZE - slabOff < MAX_MSG) {
+    slab = Buffer.allocUnsafe(SLAB_SIZE);
+    slabDv = new DataView(slab.buffer, slab.byteOffset, slab.length);
+    slabOff = 0;
+  }
+  const start = slabOff;
+  let end: number;
   try {
-    n = encMessage(SDV, SCRATCH, 0, msg, msg === null || typeof msg !== 'object' ? 'message' : String(msg.kind));
+    end = encMessage(slabDv, slab, start, msg, msg === null || typeof msg !== 'object' ? 'message' : String(msg.kind));
   } catch (e) {
-    if (e instanceof OfEncodeError) throw e;
+    if (e instanceof EncodeErrorC) throw e;
     if (e instanceof RangeError) throw new OfEncodeError('message larger than 65535 bytes');
     throw new OfEncodeError(e instanceof Error ? e.message : String(e));
   }
-  const out = Buffer.allocUnsafe(n);
-  out.set(SCRATCH.subarray(0, n));
-  return out;
+  slabOff = (end + 7) & ~7;
+  return slab.subarray(start, end);
 }
 
 /** Decodes every message of a concatenation; stops at the first error (returned with the messages before it,

@@ -8,17 +8,20 @@ import { fail, st } from './runtime.js';
 import { dOxm, dOxmList, eOxm, eOxmList, oxmDescByName, oxmHeaderOf, oxmNameOf, toBig } from './oxm.js';
 import { OFPXMC } from './constants.js';
 
+// local aliases (hot path; no live-binding indirection under transpiling loaders)
+const dOxmL = dOxm, dOxmListL = dOxmList, eOxmL = eOxm, eOxmListL = eOxmList;
+
 function isObj(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object';
 }
 
 const Oxm: CustomCodec = {
-  dec: (dv, u8, p, end) => dOxm(dv, u8, p, end),
-  enc: (dv, u8, p, v, path) => eOxm(dv, u8, p, v as OxmTlv, path),
+  dec: (dv, u8, p, end) => dOxmL(dv, u8, p, end),
+  enc: (dv, u8, p, v, path) => eOxmL(dv, u8, p, v as OxmTlv, path),
 };
 const OxmList: CustomCodec = {
-  dec: (dv, u8, p, end) => dOxmList(dv, u8, p, end),
-  enc: (dv, u8, p, v, path) => eOxmList(dv, u8, p, v as OxmTlv[], path),
+  dec: (dv, u8, p, end) => dOxmListL(dv, u8, p, end),
+  enc: (dv, u8, p, v, path) => eOxmListL(dv, u8, p, v as OxmTlv[], path),
 };
 
 const VersionBitmap: CustomCodec = {

@@ -7,6 +7,12 @@ import { fail, st } from './runtime.js';
 import { ipv4ToString, ipv6ToString, macToString, writeIpv4, writeIpv6, writeMac } from './addr.js';
 import { NX_EXPERIMENTER_ID, ONF_EXPERIMENTER_ID, OFPXMC } from './constants.js';
 
+// Hot-path aliases: local bindings (no live-binding indirection when run through a transpiling loader).
+const ST = st;
+const macStr = macToString, ip4Str = ipv4ToString, ip6Str = ipv6ToString;
+const wMac = writeMac, wIp4 = writeIpv4, wIp6 = writeIpv6;
+const CLS_OFB = 0x8000, CLS_EXP = 0xffff, ONF_ID = 0x4f4e4600;
+
 export type OxmType = 'u8' | 'u16' | 'u24' | 'u32' | 'u64' | 'u128' | 'mac' | 'ipv4' | 'ipv6';
 const SIZE: Record<OxmType, number> = { u8: 1, u16: 2, u24: 3, u32: 4, u64: 8, u128: 16, mac: 6, ipv4: 4, ipv6: 16 };
 const T_CODE: Record<OxmType, number> = { u8: 0, u16: 1, u24: 2, u32: 3, u64: 4, u128: 5, mac: 6, ipv4: 7, ipv6: 8 };
@@ -15,6 +21,7 @@ export interface OxmDesc {
   name: string; cls: number; field: number; type: OxmType; size: number; tc: number;
   /** experimenter id for class 0xffff fields */ exp?: number;
   /** old ONF EXT-256 style exp_type (pbb_uca = 2560) */ expType?: number;
+  /** class<<16 | field<<9 (as int32; OR the mask bit and length in) */ hdr: number;
 }
 
 // [name, number, type] per class
@@ -49,7 +56,7 @@ const NXM1: Array<[string, number, OxmType]> = [
 ];
 
 function desc(name: string, cls: number, field: number, type: OxmType, exp?: number, expType?: number): OxmDesc {
-  return { name, cls, field, type, size: SIZE[type], tc: T_CODE[type], exp, expType };
+  return { name, cls, field, type, size: SIZE[type], tc: T_CODE[type], exp, expType, hdr: (cls << 16) | (field << 9) };
 }
 export const OXM_FIELDS: OxmDesc[] = [
   ...OFB.map(([n, t], i) => desc(n, OFPXMC.OPENFLOW_BASIC, i, t)),
@@ -79,32 +86,26 @@ export function oxmNameOf(cls: number, field: number): string {
 
 function readValue(dv: DataView, u8: Uint8Array, p: number, tc: number): OxmValue {
   switch (tc) {
-    case 0: return dv.getUint8(p);
-    case 1: return dv.getUint16(p);
-    case 2: return dv.getUint16(p) * 256 + dv.getUint8(p + 2);
-    case 3: return dv.getUint32(p);
+    case 0: return u8[p]!;
+    case 1: return (u8[p]! << 8) | u8[p + 1]!;
+    case 2: return (u8[p]! << 16) | (u8[p + 1]! << 8) | u8[p + 2]!;
+    case 3: return ((u8[p]! << 24) | (u8[p + 1]! << 16) | (u8[p + 2]! << 8) | u8[p + 3]!) >>> 0;
     case 4: return dv.getBigUint64(p);
     case 5: return (dv.getBigUint64(p) << 64n) | dv.getBigUint64(p + 8);
-    case 6: return macToString(u8, p);
-    case 7: return ipv4ToString(u8, p);
-    default: return ipv6ToString(dv, p);
+    case 6: return macStr(u8, p);
+    case 7: return ip4Str(u8, p);
+    default: return ip6Str(dv, p);
   }
 }
 
-/** Decodes one OXM TLV at p (bounded by le); st.nx = offset after it. */
-export function dOxm(dv: DataView, u8: Uint8Array, p: number, le: number): OxmTlv {
-  if (p + 4 > le) throw fail('bad_length', `OXM header needs 4 bytes, ${le - p} left`, p);
-  const hdr = dv.getUint32(p);
+function dOxmSlow(dv: DataView, u8: Uint8Array, p: number, hdr: number, e: number): OxmTlv {
   const cls = hdr >>> 16, fld = (hdr >>> 9) & 0x7f, hasmask = (hdr >>> 8) & 1, len = hdr & 0xff;
-  const e = p + 4 + len;
-  if (e > le) throw fail('bad_length', `OXM length ${len} runs past its container`, p);
   let d: OxmDesc | undefined;
   let vo = p + 4;
-  if (cls === OFPXMC.OPENFLOW_BASIC) d = OFB_BY_FIELD[fld];
-  else if (cls === OFPXMC.EXPERIMENTER) {
+  if (cls === CLS_EXP) {
     if (len >= 4) {
       const exp = dv.getUint32(p + 4);
-      if (exp === ONF_EXPERIMENTER_ID && fld === 0 && len >= 6) {
+      if (exp === ONF_ID && fld === 0 && len >= 6) {
         d = BY_EXP.get(`${exp}:${dv.getUint16(p + 8)}`);
         if (d) vo = p + 10;
       } else {
@@ -113,7 +114,6 @@ export function dOxm(dv: DataView, u8: Uint8Array, p: number, le: number): OxmTl
       }
     }
   } else d = BY_NUM.get((cls << 7) | fld);
-  st.nx = e;
   if (d === undefined) {
     const name = `field_${(cls << 7) | fld}`;
     if (hasmask) {
@@ -122,42 +122,66 @@ export function dOxm(dv: DataView, u8: Uint8Array, p: number, le: number): OxmTl
     }
     return { field: name, value: Buffer.from(u8.subarray(p + 4, e)), mask: null };
   }
-  const vlen = e - vo;
-  if (vlen !== (hasmask ? 2 * d.size : d.size)) {
-    throw fail('bad_oxm', `OXM ${d.name}${hasmask ? ' (masked)' : ''} has payload length ${vlen}, expected ${hasmask ? 2 * d.size : d.size}`, p);
+  return dOxmValue(dv, u8, p, d, vo, e, hasmask);
+}
+
+function dOxmValue(dv: DataView, u8: Uint8Array, p: number, d: OxmDesc, vo: number, e: number, hasmask: number): OxmTlv {
+  const sz = d.size;
+  if (e - vo !== (hasmask ? 2 * sz : sz)) {
+    throw fail('bad_oxm', `OXM ${d.name}${hasmask ? ' (masked)' : ''} has payload length ${e - vo}, expected ${hasmask ? 2 * sz : sz}`, p);
   }
-  const value = readValue(dv, u8, vo, d.tc);
-  return { field: d.name, value, mask: hasmask ? readValue(dv, u8, vo + d.size, d.tc) : null };
+  return { field: d.name, value: readValue(dv, u8, vo, d.tc), mask: hasmask ? readValue(dv, u8, vo + sz, d.tc) : null };
+}
+
+/** Decodes one OXM TLV at p (bounded by le); st.nx = offset after it. */
+export function dOxm(dv: DataView, u8: Uint8Array, p: number, le: number): OxmTlv {
+  if (p + 4 > le) throw fail('bad_length', `OXM header needs 4 bytes, ${le - p} left`, p);
+  const hdr = dv.getUint32(p);
+  const e = p + 4 + (hdr & 0xff);
+  if (e > le) throw fail('bad_length', `OXM length ${hdr & 0xff} runs past its container`, p);
+  ST.nx = e;
+  if (hdr >>> 16 === CLS_OFB) {
+    const d = OFB_BY_FIELD[(hdr >>> 9) & 0x7f];
+    if (d !== undefined) {
+      const hasmask = hdr & 0x100;
+      if (hasmask === 0) {
+        if (e - p - 4 !== d.size) return dOxmValue(dv, u8, p, d, p + 4, e, 0); // reports the length error
+        return { field: d.name, value: readValue(dv, u8, p + 4, d.tc), mask: null };
+      }
+      return dOxmValue(dv, u8, p, d, p + 4, e, 1);
+    }
+  }
+  return dOxmSlow(dv, u8, p, hdr, e);
 }
 
 export function dOxmList(dv: DataView, u8: Uint8Array, p: number, le: number): OxmTlv[] {
   const out: OxmTlv[] = [];
-  while (p < le) { out.push(dOxm(dv, u8, p, le)); p = st.nx; }
-  st.nx = p;
+  while (p < le) { out.push(dOxm(dv, u8, p, le)); p = ST.nx; }
+  ST.nx = p;
   return out;
 }
 
 const MAX: Record<number, number> = { 0: 0xff, 1: 0xffff, 2: 0xffffff, 3: 0xffffffff };
-function writeValue(dv: DataView, u8: Uint8Array, p: number, d: OxmDesc, v: unknown, path: string): void {
+function badValue(d: OxmDesc, v: unknown, path: string, isMask: boolean): never {
+  throw new OfEncodeError(`expected an integer 0..${MAX[d.tc]}, got ${typeof v === 'bigint' ? `${v}n` : String(v)}`,
+    `${path}.${d.name}${isMask ? '.mask' : ''}`);
+}
+function writeValue(dv: DataView, u8: Uint8Array, p: number, d: OxmDesc, v: unknown, path: string, isMask: boolean): void {
   switch (d.tc) {
-    case 0: case 1: case 2: case 3: {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX[d.tc]!) {
-        throw new OfEncodeError(`expected an integer 0..${MAX[d.tc]}, got ${String(v)}`, path);
-      }
-      if (d.tc === 0) dv.setUint8(p, v);
-      else if (d.tc === 1) dv.setUint16(p, v);
-      else if (d.tc === 2) { dv.setUint16(p, v >>> 8); dv.setUint8(p + 2, v & 0xff); } else dv.setUint32(p, v);
+    case 0: if (typeof v !== 'number' || (v & 0xff) !== v) badValue(d, v, path, isMask); dv.setUint8(p, v); return;
+    case 1: if (typeof v !== 'number' || (v & 0xffff) !== v) badValue(d, v, path, isMask); dv.setUint16(p, v); return;
+    case 2: if (typeof v !== 'number' || (v & 0xffffff) !== v) badValue(d, v, path, isMask);
+      dv.setUint16(p, v >>> 8); dv.setUint8(p + 2, v & 0xff); return;
+    case 3: if (typeof v !== 'number' || (v >>> 0) !== v) badValue(d, v, path, isMask); dv.setUint32(p, v); return;
+    case 4: dv.setBigUint64(p, toBig(v, 64, `${path}.${d.name}`)); return;
+    case 5: {
+      const big = toBig(v, 128, `${path}.${d.name}`);
+      dv.setBigUint64(p, big >> 64n); dv.setBigUint64(p + 8, big & 0xffffffffffffffffn);
       return;
     }
-    case 4: case 5: {
-      const big = toBig(v, d.tc === 4 ? 64 : 128, path);
-      if (d.tc === 4) dv.setBigUint64(p, big);
-      else { dv.setBigUint64(p, big >> 64n); dv.setBigUint64(p + 8, big & 0xffffffffffffffffn); }
-      return;
-    }
-    case 6: writeMac(u8, p, v, path); return;
-    case 7: writeIpv4(dv, p, v, path); return;
-    default: writeIpv6(dv, p, v, path);
+    case 6: wMac(u8, p, v, path); return;
+    case 7: wIp4(dv, p, v, path); return;
+    default: wIp6(dv, p, v, path);
   }
 }
 
@@ -171,38 +195,47 @@ export function toBig(v: unknown, bits: number, path: string): bigint {
   return b;
 }
 
+function eOxmUnknown(dv: DataView, u8: Uint8Array, p: number, t: OxmTlv, path: string): number {
+  const name = t.field;
+  const hasMask = t.mask !== undefined && t.mask !== null;
+  const m = typeof name === 'string' ? /^field_(\d+)$/.exec(name) : null;
+  if (!m) throw new OfEncodeError(`unknown OXM field ${String(name)}`, path);
+  const n = Number(m[1]);
+  const val = t.value, mask = t.mask;
+  if (!(val instanceof Uint8Array) || (hasMask && !(mask instanceof Uint8Array))) {
+    throw new OfEncodeError(`value of unknown field ${name} must be bytes`, path);
+  }
+  const len = val.length + (hasMask ? (mask as Uint8Array).length : 0);
+  if (len > 255 || n > 0x7fffff) throw new OfEncodeError(`OXM ${name} too long`, path);
+  dv.setUint32(p, ((n << 9) | (hasMask ? 0x100 : 0) | len) >>> 0);
+  u8.set(val, p + 4);
+  if (hasMask) u8.set(mask as Uint8Array, p + 4 + val.length);
+  return p + 4 + len;
+}
+
 /** Encodes one OXM TLV at p; returns the offset after it. */
 export function eOxm(dv: DataView, u8: Uint8Array, p: number, t: OxmTlv, path: string): number {
   if (t === null || typeof t !== 'object') throw new OfEncodeError('expected an OXM {field, value, mask?}', path);
-  const name = t.field;
-  const d = typeof name === 'string' ? BY_NAME.get(name) : undefined;
-  const hasMask = t.mask !== undefined && t.mask !== null;
-  if (d === undefined) {
-    const m = typeof name === 'string' ? /^field_(\d+)$/.exec(name) : null;
-    if (!m) throw new OfEncodeError(`unknown OXM field ${String(name)}`, path);
-    const n = Number(m[1]);
-    const val = t.value, mask = t.mask;
-    if (!(val instanceof Uint8Array) || (hasMask && !(mask instanceof Uint8Array))) {
-      throw new OfEncodeError(`value of unknown field ${name} must be bytes`, path);
-    }
-    const len = val.length + (hasMask ? (mask as Uint8Array).length : 0);
-    if (len > 255 || n > 0x7fffff) throw new OfEncodeError(`OXM ${name} too long`, path);
-    dv.setUint32(p, ((n << 9) | (hasMask ? 0x100 : 0) | len) >>> 0);
-    u8.set(val, p + 4);
-    if (hasMask) u8.set(mask as Uint8Array, p + 4 + val.length);
+  const d = BY_NAME.get(t.field);
+  if (d === undefined) return eOxmUnknown(dv, u8, p, t, path);
+  const m = t.mask;
+  const hasMask = m !== undefined && m !== null;
+  const sz = d.size;
+  if (d.exp === undefined) {
+    const len = hasMask ? 2 * sz : sz;
+    dv.setUint32(p, d.hdr | (hasMask ? 0x100 : 0) | len);
+    writeValue(dv, u8, p + 4, d, t.value, path, false);
+    if (hasMask) writeValue(dv, u8, p + 4 + sz, d, m, path, true);
     return p + 4 + len;
   }
-  let extra = 0;
-  if (d.exp !== undefined) extra = d.expType !== undefined ? 6 : 4;
-  const len = extra + (hasMask ? 2 * d.size : d.size);
-  dv.setUint32(p, ((d.cls << 16) | (d.field << 9) | (hasMask ? 0x100 : 0) | len) >>> 0);
-  let vo = p + 4;
-  if (d.exp !== undefined) {
-    dv.setUint32(vo, d.exp); vo += 4;
-    if (d.expType !== undefined) { dv.setUint16(vo, d.expType); vo += 2; }
-  }
-  writeValue(dv, u8, vo, d, t.value, `${path}.${d.name}`);
-  if (hasMask) writeValue(dv, u8, vo + d.size, d, t.mask, `${path}.${d.name}.mask`);
+  const extra = d.expType !== undefined ? 6 : 4;
+  const len = extra + (hasMask ? 2 * sz : sz);
+  dv.setUint32(p, d.hdr | (hasMask ? 0x100 : 0) | len);
+  dv.setUint32(p + 4, d.exp);
+  if (d.expType !== undefined) dv.setUint16(p + 8, d.expType);
+  const vo = p + 4 + extra;
+  writeValue(dv, u8, vo, d, t.value, path, false);
+  if (hasMask) writeValue(dv, u8, vo + sz, d, m, path, true);
   return p + 4 + len;
 }
 
