@@ -55,6 +55,11 @@ export interface SessionHooks {
 export type SessionState = 'hello' | 'features' | 'ports' | 'up' | 'closed';
 
 const ROLE_NAMES: ControllerRole[] = ['NOCHANGE', 'EQUAL', 'MASTER', 'SLAVE'];
+/** messages a switch answers (besides every multipart *StatsRequest): the only ones request() accepts */
+const REQUEST_KINDS = new Set<string>([
+  'OFPEchoRequest', 'OFPFeaturesRequest', 'OFPGetConfigRequest', 'OFPBarrierRequest', 'OFPQueueGetConfigRequest',
+  'OFPRoleRequest', 'OFPGetAsyncRequest',
+]);
 const PORT_REASONS = ['ADD', 'DELETE', 'MODIFY'] as const;
 const CHUNK = 64 * 1024;
 
@@ -171,6 +176,9 @@ export class Session implements SwitchHandle, FrameSink {
   request(msg: OfMessage, opts?: RequestOptions): Promise<OfMessage[]> {
     try {
       this.assertUp();
+      if (!REQUEST_KINDS.has(msg.kind) && !msg.kind.endsWith('StatsRequest')) {
+        throw new TypeError(`request(${msg.kind}): the switch sends no reply to it; use sendBatch() (barrier-confirmed) or send()`);
+      }
       return this.requestRaw(msg, opts?.timeoutMs ?? this.opts.requestTimeoutMs);
     } catch (err) {
       return Promise.reject(err);

@@ -12,7 +12,7 @@ import type { SwitchPort } from '../api.js';
 import type { PacketIn } from '../packet-in.js';
 import type { Session } from '../session.js';
 import type { ControllerApp } from './types.js';
-import { MacTable, isMulticast, macAt } from './mac-table.js';
+import { MacTable, isMulticast, macHi, macLo } from './mac-table.js';
 
 export interface L2LearningOptions {
   /** idle timeout of installed flows, seconds (default 60; 0 = none as in Ryu's sample) */
@@ -75,8 +75,8 @@ export class L2LearningApp implements ControllerApp {
       table = new MacTable(this.maxMacs);
       this.tables.set(sw, table);
     }
-    if (!isMulticast(raw, d + 6)) table.learn(macAt(raw, d + 6), pi.inPort);
-    const out = isMulticast(raw, d) ? undefined : table.lookup(macAt(raw, d));
+    if (!isMulticast(raw, d + 6)) table.learn(macHi(raw, d + 6), macLo(raw, d + 6), pi.inPort);
+    const out = isMulticast(raw, d) ? undefined : table.lookup(macHi(raw, d), macLo(raw, d));
     try {
       if (out !== undefined) {
         const off = sw.reserve(L2_FLOW_MOD_LEN);
