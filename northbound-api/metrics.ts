@@ -46,18 +46,39 @@ export function createMetrics(feed: MetricsFeed | undefined, opts: { defaultMetr
 
   new client.Gauge({
     name: 'rackvisor_nf_packets_per_second',
-    help: 'Per NF instance packet rate (rx, tx, drop) as last published by its host',
+    help: 'Per NF instance packet rate as last published by its host agent',
+    labelNames: ['host', 'instance', 'service'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of (await feed?.nfRates?.()) ?? []) this.set({ host: s.host, instance: s.instance, service: s.service }, s.pps);
+    },
+  });
+
+  new client.Gauge({
+    name: 'rackvisor_nf_packets',
+    help: 'Per NF instance packet counters (rx, tx, drop) as last published by its host agent',
     labelNames: ['host', 'instance', 'service', 'direction'] as const,
     registers: [registry],
     async collect() {
       this.reset();
-      const rates = (await feed?.nfRates?.()) ?? [];
-      for (const s of rates) {
-        const labels = { host: s.host, instance: s.instance, service: s.service ?? '' };
-        if (typeof s.rxPps === 'number') this.set({ ...labels, direction: 'rx' }, s.rxPps);
-        if (typeof s.txPps === 'number') this.set({ ...labels, direction: 'tx' }, s.txPps);
-        if (typeof s.dropPps === 'number') this.set({ ...labels, direction: 'drop' }, s.dropPps);
+      for (const s of (await feed?.nfRates?.()) ?? []) {
+        const l = { host: s.host, instance: s.instance, service: s.service };
+        this.set({ ...l, direction: 'rx' }, s.rxPkts);
+        this.set({ ...l, direction: 'tx' }, s.txPkts);
+        this.set({ ...l, direction: 'drop' }, s.dropPkts);
       }
+    },
+  });
+
+  new client.Gauge({
+    name: 'rackvisor_nf_ring_fill',
+    help: 'Per NF instance RX ring occupancy (0..1)',
+    labelNames: ['host', 'instance', 'service'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of (await feed?.nfRates?.()) ?? []) this.set({ host: s.host, instance: s.instance, service: s.service }, s.ringFill);
     },
   });
 

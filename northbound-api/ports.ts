@@ -104,41 +104,47 @@ export interface PipelinePort {
 // ---------------------------------------------------------------------------------------------
 // Cluster state (ZooKeeper desired/observed state, through cluster/)
 
+// The shapes below follow the ZooKeeper records of cluster/schemas.ts (without their format field `v`)
+// so that the ZooKeeper adapter stays a thin mapping.
+
 export interface ServiceLimits {
-  minInstances?: number;
-  maxInstances?: number;
-  cpuCores?: number;
+  minInstances: number;
+  maxInstances: number;
+  cpuShare?: number;
   memoryMb?: number;
-  maxPps?: number;
 }
 
+export type ServiceKind = 'native' | 'typescript' | 'process';
+
 export interface Tenant {
+  /** Identifier (path-safe). */
   name: string;
-  description?: string;
+  /** Free-form display name (defaults to name). */
+  displayName?: string;
   vlan?: number;
-  /** Edge ports of the tenant on the ToR: "<dpid>:<port>" style references. */
-  ports?: Array<{ dpid: string; port: number }>;
+  /** Edge (client-facing) ToR ports of the tenant. */
+  ports?: number[];
 }
 
 export interface Service {
   name: string;
+  /** Numeric service id on the data plane (allocated when omitted on create). */
   id?: number;
-  kind: string;
+  kind: ServiceKind;
   image?: string;
-  config?: Record<string, unknown>;
   limits?: ServiceLimits;
+  /** Read-only: the scaler's current desired count, when a ScalingPort is attached. */
   desiredInstances?: number;
 }
 
 export interface ChainMatch {
-  in_port?: number;
-  vlan_vid?: number;
-  eth_type?: number;
-  ipv4_src?: string;
-  ipv4_dst?: string;
-  ip_proto?: number;
-  tp_src?: number;
-  tp_dst?: number;
+  inPort?: number;
+  vlan?: number;
+  ipSrc?: string;
+  ipDst?: string;
+  ipProto?: number;
+  tpSrc?: number;
+  tpDst?: number;
 }
 
 export interface Chain {
@@ -147,49 +153,67 @@ export interface Chain {
   match: ChainMatch;
   services: string[];
   priority?: number;
-  version?: number;
+  /** Read-only: service path id allocated by the controller (VNI = pathId << 8 | index). */
+  pathId?: number;
 }
 
 export interface Host {
   id: string;
-  mac?: string;
-  tunnelIp?: string;
-  dpid?: string;
-  port?: number;
-  cores?: number;
-  capacity?: number;
-  [key: string]: unknown;
+  mac: string;
+  tunnelIp: string;
+  switch: { dpid: string; port: number };
+  cores: number;
+  capacity: { maxInstances: number; maxPps?: number };
+  startedAt: number;
 }
 
 export interface Instance {
+  /** "<service>/<host>:<index>" */
   id: string;
   service: string;
+  serviceId: number;
   host: string;
-  state?: string;
-  [key: string]: unknown;
+  index: number;
+  state: 'starting' | 'running' | 'stopping' | 'failed';
+  instanceId?: number;
+  pid?: number;
+  startedAt: number;
 }
 
 export interface InstanceStats {
   host: string;
+  /** "<service>:<n>" */
   instance: string;
-  service?: string;
-  rxPps?: number;
-  txPps?: number;
-  dropPps?: number;
-  rxPackets?: number;
-  txPackets?: number;
-  drops?: number;
-  ts?: number;
-  [key: string]: unknown;
+  service: string;
+  /** ms since epoch of the sample */
+  t: number;
+  seq: number;
+  rxPkts: number;
+  txPkts: number;
+  dropPkts: number;
+  rxBytes: number;
+  txBytes: number;
+  /** packets/s over the last interval */
+  pps: number;
+  /** RX ring occupancy 0..1 */
+  ringFill: number;
 }
 
 export interface AutoscaleSettings {
+  /** true: the autoscaler decides; false: the count is held at `desiredInstances`. */
   enabled: boolean;
   minInstances: number;
   maxInstances: number;
-  /** Scale out above this packet rate per instance. */
-  targetPpsPerInstance?: number;
-  cooldownSeconds?: number;
+  /** Read-only: current desired count. */
+  desiredInstances?: number;
+}
+
+/** The controller's scaling (orchestrator): REST overrides of the desired count. */
+export interface ScalingPort {
+  /** Desired instance count of a service; null = back to automatic scaling. */
+  setDesired(service: string, count: number | null): Promise<void>;
+  /** Current scaler state of a service, if the scaler knows it. */
+  state(service: string): { target: number; override: number | null } | undefined;
 }
 
 /** Thrown by ClusterPort implementations; mapped to HTTP statuses by the API. */
@@ -214,10 +238,6 @@ export interface ClusterPort {
   getService(name: string): Promise<Service | undefined>;
   putService(s: Service, opts: { create: boolean }): Promise<Service>;
   deleteService(name: string): Promise<void>;
-  /** Desired instance count (desired state; the controller's placement acts on it). */
-  scaleService(name: string, instances: number): Promise<Service>;
-  getAutoscale(name: string): Promise<AutoscaleSettings | undefined>;
-  putAutoscale(name: string, a: AutoscaleSettings): Promise<AutoscaleSettings>;
 
   listChains(): Promise<Chain[]>;
   getChain(name: string): Promise<Chain | undefined>;
@@ -248,5 +268,6 @@ export interface ApiDeps {
   switches?: SwitchPort;
   cluster?: ClusterPort;
   pipeline?: PipelinePort;
+  scaling?: ScalingPort;
   metrics?: MetricsFeed;
 }

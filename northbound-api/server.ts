@@ -24,8 +24,8 @@ export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
   const envToken = process.env.RACKVISOR_API_TOKEN;
   const given = opts.token ?? (envToken && envToken.length > 0 ? envToken : undefined);
   const token = given ?? randomBytes(24).toString('base64url');
-  const { switches, cluster, pipeline, metrics, port, host = '127.0.0.1', ...rest } = opts;
-  const app = createApp({ switches, cluster, pipeline, metrics }, { ...rest, token });
+  const { switches, cluster, pipeline, scaling, metrics, port, host = '127.0.0.1', ...rest } = opts;
+  const app = createApp({ switches, cluster, pipeline, scaling, metrics }, { ...rest, token });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(port, host, (err?: Error) => {
       if (err) reject(err);

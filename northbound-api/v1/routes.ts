@@ -2,7 +2,7 @@
 // controller's switches (SwitchPort) and the compiled pipeline (PipelinePort). Writes only change
 // desired state; the controller and host agents act on it — nothing here talks to a switch.
 import express, { type Request, type Response, type Router } from 'express';
-import type { ApiDeps, Chain, ClusterPort, Service, Tenant, SwitchInfo, InstanceStats } from '../ports.js';
+import type { ApiDeps, AutoscaleSettings, Chain, ClusterPort, Service, Tenant, SwitchInfo, InstanceStats } from '../ports.js';
 import { HttpProblem } from '../problem.js';
 import { sendJson } from '../json.js';
 
@@ -54,16 +54,27 @@ function switchJson(s: SwitchInfo): Record<string, unknown> {
   };
 }
 
-function sum(stats: InstanceStats[], k: 'rxPps' | 'txPps' | 'dropPps'): number {
-  return stats.reduce((a, s) => a + (typeof s[k] === 'number' ? (s[k] as number) : 0), 0);
+function totals(stats: InstanceStats[]): { instances: number; pps: number; rxPkts: number; txPkts: number; dropPkts: number } {
+  const sum = (k: 'pps' | 'rxPkts' | 'txPkts' | 'dropPkts'): number => stats.reduce((a, s) => a + s[k], 0);
+  return { instances: stats.length, pps: sum('pps'), rxPkts: sum('rxPkts'), txPkts: sum('txPkts'), dropPkts: sum('dropPkts') };
 }
+
+export const DEFAULT_LIMITS = { minInstances: 1, maxInstances: 4 };
 
 export function v1Router(deps: ApiDeps): Router {
   const r = express.Router();
   const base = '/api/v1';
+  const decorate = (s: Service): Service => {
+    const st = deps.scaling?.state(s.name);
+    return st ? { ...s, desiredInstances: st.override ?? st.target } : s;
+  };
+  const scalingOf = () => {
+    if (!deps.scaling) throw new HttpProblem(503, 'Service Unavailable', 'no scaler (orchestrator) attached to the API: start the controller with --zookeeper');
+    return deps.scaling;
+  };
 
   r.get(`${base}/health`, (_req, res) => {
-    sendJson(res, 200, { status: 'ok', controller: deps.switches !== undefined, cluster: deps.cluster !== undefined, pipeline: deps.pipeline !== undefined });
+    sendJson(res, 200, { status: 'ok', controller: deps.switches !== undefined, cluster: deps.cluster !== undefined, pipeline: deps.pipeline !== undefined, scaling: deps.scaling !== undefined });
   });
 
   // ---------------------------------------------------------------------------------- tenants
@@ -95,24 +106,31 @@ export function v1Router(deps: ApiDeps): Router {
   });
 
   // ---------------------------------------------------------------------------------- services
-  r.get(`${base}/services`, async (_req, res) => sendJson(res, 200, await clusterOf(deps).listServices()));
+  r.get(`${base}/services`, async (_req, res) => sendJson(res, 200, (await clusterOf(deps).listServices()).map(decorate)));
   r.post(`${base}/services`, async (req, res) => {
     const s = req.body as Service;
     checkLimits(s);
-    const out = await clusterOf(deps).putService(s, { create: true });
+    const out = await clusterOf(deps).putService({ ...s, limits: s.limits ?? DEFAULT_LIMITS }, { create: true });
     res.location(`${base}/services/${encodeURIComponent(out.name)}`);
-    sendJson(res, 201, out);
+    sendJson(res, 201, decorate(out));
   });
   r.get(`${base}/services/:name`, async (req, res) => {
     const s = await clusterOf(deps).getService(param(req, 'name'));
     if (!s) notFound('service', param(req, 'name'));
-    sendJson(res, 200, s);
+    sendJson(res, 200, decorate(s));
   });
   r.put(`${base}/services/:name`, async (req, res) => {
     const body = req.body as Service;
     sameName(body.name, param(req, 'name'));
     checkLimits(body);
-    sendJson(res, 200, await clusterOf(deps).putService({ ...body, name: param(req, 'name') }, { create: false }));
+    const c = clusterOf(deps);
+    const cur = await c.getService(param(req, 'name'));
+    if (!cur) notFound('service', param(req, 'name'));
+    if (body.id !== undefined && cur.id !== undefined && body.id !== cur.id) {
+      throw new HttpProblem(409, 'Conflict', `the service id of "${cur.name}" is ${cur.id}; it cannot change (${body.id})`);
+    }
+    const next = { ...body, name: cur.name, id: cur.id, limits: body.limits ?? cur.limits ?? DEFAULT_LIMITS };
+    sendJson(res, 200, decorate(await c.putService(next, { create: false })));
   });
   r.delete(`${base}/services/:name`, async (req, res) => {
     const c = clusterOf(deps);
@@ -132,27 +150,43 @@ export function v1Router(deps: ApiDeps): Router {
     const min = s.limits?.minInstances ?? 0;
     const max = s.limits?.maxInstances;
     if (n < min || (max !== undefined && n > max)) {
-      throw new HttpProblem(400, 'Bad Request', `service "${name}" allows ${min}..${max ?? '∞'} instances, asked for ${n}`);
+      throw new HttpProblem(400, 'Bad Request', `service "${name}" allows ${min}..${max ?? '∞'} instances (its limits), asked for ${n}`);
     }
-    const out = await c.scaleService(name, n);
-    sendJson(res, 202, { service: name, desiredInstances: out.desiredInstances ?? n });
+    await scalingOf().setDesired(name, n);
+    sendJson(res, 202, { service: name, desiredInstances: n });
   });
   r.get(`${base}/services/:name/autoscale`, async (req, res) => {
     const c = clusterOf(deps);
     const name = param(req, 'name');
-    if (!(await c.getService(name))) notFound('service', name);
-    const a = await c.getAutoscale(name);
-    sendJson(res, 200, a ?? { enabled: false, minInstances: 1, maxInstances: 1 });
+    const s = await c.getService(name);
+    if (!s) notFound('service', name);
+    const st = deps.scaling?.state(name);
+    const limits = s.limits ?? DEFAULT_LIMITS;
+    const out: AutoscaleSettings = { enabled: !st || st.override === null, minInstances: limits.minInstances, maxInstances: limits.maxInstances };
+    if (st) out.desiredInstances = st.override ?? st.target;
+    sendJson(res, 200, out);
   });
   r.put(`${base}/services/:name/autoscale`, async (req, res) => {
     const c = clusterOf(deps);
     const name = param(req, 'name');
-    if (!(await c.getService(name))) notFound('service', name);
-    const a = req.body as { minInstances: number; maxInstances: number; enabled: boolean };
+    const s = await c.getService(name);
+    if (!s) notFound('service', name);
+    const a = req.body as AutoscaleSettings;
     if (a.minInstances > a.maxInstances) {
       throw new HttpProblem(400, 'Bad Request', `minInstances (${a.minInstances}) is greater than maxInstances (${a.maxInstances})`);
     }
-    sendJson(res, 200, await c.putAutoscale(name, req.body));
+    const scaling = scalingOf();
+    // min/max live in the service's limits (the autoscaler reads them from there)
+    const saved = await c.putService({ ...s, limits: { ...(s.limits ?? DEFAULT_LIMITS), minInstances: a.minInstances, maxInstances: a.maxInstances } }, { create: false });
+    const st = scaling.state(name);
+    const current = st ? (st.override ?? st.target) : a.minInstances;
+    const held = Math.min(a.maxInstances, Math.max(a.minInstances, current));
+    await scaling.setDesired(name, a.enabled ? null : held);
+    const after = scaling.state(name);
+    const out: AutoscaleSettings = { enabled: a.enabled, minInstances: saved.limits?.minInstances ?? a.minInstances, maxInstances: saved.limits?.maxInstances ?? a.maxInstances };
+    if (after) out.desiredInstances = after.override ?? after.target;
+    else if (!a.enabled) out.desiredInstances = held;
+    sendJson(res, 200, out);
   });
   r.get(`${base}/services/:name/instances`, async (req, res) => {
     const c = clusterOf(deps);
@@ -226,8 +260,7 @@ export function v1Router(deps: ApiDeps): Router {
       res,
       200,
       [...ids].sort().map((id) => {
-        const mine = stats.filter((s) => s.host === id);
-        return { host: id, instances: mine.length, rxPps: sum(mine, 'rxPps'), txPps: sum(mine, 'txPps'), dropPps: sum(mine, 'dropPps') };
+        return { host: id, ...totals(stats.filter((s) => s.host === id)) };
       }),
     );
   });
@@ -238,7 +271,7 @@ export function v1Router(deps: ApiDeps): Router {
     if (!mine.length && !(await c.getHost(id))) notFound('host', id);
     sendJson(res, 200, {
       host: id,
-      totals: { instances: mine.length, rxPps: sum(mine, 'rxPps'), txPps: sum(mine, 'txPps'), dropPps: sum(mine, 'dropPps') },
+      totals: totals(mine),
       instances: mine,
     });
   });

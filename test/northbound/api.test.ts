@@ -9,7 +9,7 @@ import { findSpec } from '../../northbound-api/app.js';
 import { parseLiteral } from '../../northbound-api/ryu/body.js';
 import type { RunningApi } from '../../northbound-api/server.js';
 import { startApi } from '../../northbound-api/server.js';
-import { FakeSwitch, MemoryCluster, switchInfo, start, http, vectorReplier, TOKEN, type HttpResult } from './support.js';
+import { FakeScaling, FakeSwitch, MemoryCluster, statsRecord, switchInfo, start, http, vectorReplier, TOKEN, type HttpResult } from './support.js';
 
 const spec = YAML.parse(readFileSync(findSpec(), 'utf8')) as { paths: Record<string, Record<string, { security?: unknown[] }>> };
 const METHODS = ['get', 'post', 'put', 'delete', 'patch'];
@@ -18,17 +18,20 @@ const OPS = Object.entries(spec.paths).flatMap(([p, item]) => METHODS.filter((m)
 let api: RunningApi;
 let sw: FakeSwitch;
 let cluster: MemoryCluster;
+let scaling: FakeScaling;
 const covered = new Set<string>();
 
 test.before(async () => {
   sw = new FakeSwitch([switchInfo(1n, 3)], vectorReplier);
   cluster = new MemoryCluster();
-  cluster.hosts = [{ id: 'h1', mac: '02:00:00:00:01:01', tunnelIp: '10.0.0.1', dpid: '0x1', port: 1, cores: 2, capacity: 4 }];
-  cluster.instances = [{ id: 'h1:0', service: 'fw', host: 'h1', state: 'running' }];
-  cluster.stats = [{ host: 'h1', instance: 'h1:0', service: 'fw', rxPps: 1000, txPps: 990, dropPps: 10, ts: 1 }];
+  scaling = new FakeScaling();
+  cluster.hosts = [{ id: 'h1', mac: '02:00:00:00:01:01', tunnelIp: '10.0.0.1', switch: { dpid: '0000000000000001', port: 1 }, cores: 2, capacity: { maxInstances: 4 }, startedAt: 1 }];
+  cluster.instances = [{ id: 'fw/h1:0', service: 'fw', serviceId: 1, host: 'h1', index: 0, state: 'running', startedAt: 1 }];
+  cluster.stats = [statsRecord('h1', 'fw', 0, 1000)];
   api = await start({
     switches: sw,
     cluster,
+    scaling,
     pipeline: { compiled: (d) => [{ table_id: 0, priority: 10, match: { in_port: 1 }, actions: ['GOTO_TABLE:1'], origin: `sw ${d}` }] },
     metrics: {
       ofMessages: () => ({ in: { OFPT_PACKET_IN: 5 }, out: { OFPT_FLOW_MOD: 7 } }),
@@ -51,28 +54,32 @@ async function call(op: string, method: string, path: string, body?: unknown, ex
 
 test.serial('/api/v1: every operation answers per the contract', async (t) => {
   const h = await call('get /api/v1/health', 'GET', '/api/v1/health');
-  t.like(h.json, { status: 'ok', controller: true, cluster: true, pipeline: true });
+  t.like(h.json, { status: 'ok', controller: true, cluster: true, pipeline: true, scaling: true });
   t.deepEqual((await call('get /api/v1/tenants', 'GET', '/api/v1/tenants')).json, []);
-  const ct = await call('post /api/v1/tenants', 'POST', '/api/v1/tenants', { name: 'acme', vlan: 100, ports: [{ dpid: '0x1', port: 3 }] }, 201);
+  const ct = await call('post /api/v1/tenants', 'POST', '/api/v1/tenants', { name: 'acme', vlan: 100, ports: [3] }, 201);
   t.is(ct.headers.get('location'), '/api/v1/tenants/acme');
   await http(api, 'POST', '/api/v1/tenants', { name: 'acme' }).then((r) => t.is(r.status, 409, r.text));
   t.like((await call('get /api/v1/tenants/{name}', 'GET', '/api/v1/tenants/acme')).json, { name: 'acme', vlan: 100 });
-  t.like((await call('put /api/v1/tenants/{name}', 'PUT', '/api/v1/tenants/acme', { name: 'acme', description: 'ACME corp' })).json, { description: 'ACME corp' });
-  await call('post /api/v1/services', 'POST', '/api/v1/services', { name: 'fw', kind: 'native', limits: { minInstances: 1, maxInstances: 4 } }, 201);
-  await call('post /api/v1/services', 'POST', '/api/v1/services', { name: 'nat', kind: 'typescript' }, 201);
+  t.like((await call('put /api/v1/tenants/{name}', 'PUT', '/api/v1/tenants/acme', { name: 'acme', displayName: 'ACME corp' })).json, { displayName: 'ACME corp' });
+  t.like((await call('post /api/v1/services', 'POST', '/api/v1/services', { name: 'fw', kind: 'native', limits: { minInstances: 1, maxInstances: 4 } }, 201)).json, { id: 1 });
+  t.like((await call('post /api/v1/services', 'POST', '/api/v1/services', { name: 'nat', kind: 'typescript' }, 201)).json, { id: 2, limits: { minInstances: 1, maxInstances: 4 } });
   t.is(((await call('get /api/v1/services', 'GET', '/api/v1/services')).json as unknown[]).length, 2);
   t.like((await call('get /api/v1/services/{name}', 'GET', '/api/v1/services/fw')).json, { kind: 'native' });
-  await call('put /api/v1/services/{name}', 'PUT', '/api/v1/services/nat', { name: 'nat', kind: 'typescript', image: 'nf/nat:1' });
+  t.like((await call('put /api/v1/services/{name}', 'PUT', '/api/v1/services/nat', { name: 'nat', kind: 'typescript', image: 'nf/nat.js' })).json, { id: 2, image: 'nf/nat.js' });
+  await http(api, 'PUT', '/api/v1/services/nat', { name: 'nat', kind: 'typescript', id: 9 }).then((r) => t.is(r.status, 409, 'the id cannot change'));
   t.deepEqual((await call('post /api/v1/services/{name}/scale', 'POST', '/api/v1/services/fw/scale', { instances: 3 }, 202)).json, { service: 'fw', desiredInstances: 3 });
-  t.is(cluster.services.get('fw')?.desiredInstances, 3, 'desired state written through ClusterPort');
+  t.deepEqual(scaling.calls.at(-1), ['fw', 3], 'desired count handed to the scaler');
+  t.like((await http(api, 'GET', '/api/v1/services/fw')).json, { desiredInstances: 3 });
   await http(api, 'POST', '/api/v1/services/fw/scale', { instances: 9 }).then((r) => t.is(r.status, 400, 'above limits.maxInstances'));
-  t.like((await call('get /api/v1/services/{name}/autoscale', 'GET', '/api/v1/services/fw/autoscale')).json, { enabled: false });
-  await call('put /api/v1/services/{name}/autoscale', 'PUT', '/api/v1/services/fw/autoscale', { enabled: true, minInstances: 1, maxInstances: 4, targetPpsPerInstance: 1e6 });
-  t.like(cluster.autoscale.get('fw'), { enabled: true, maxInstances: 4 });
+  t.like((await call('get /api/v1/services/{name}/autoscale', 'GET', '/api/v1/services/fw/autoscale')).json, { enabled: false, desiredInstances: 3, minInstances: 1, maxInstances: 4 });
+  t.like((await call('put /api/v1/services/{name}/autoscale', 'PUT', '/api/v1/services/fw/autoscale', { enabled: true, minInstances: 2, maxInstances: 6 })).json, { enabled: true, minInstances: 2, maxInstances: 6 });
+  t.deepEqual(scaling.calls.at(-1), ['fw', null], 'enabled: back to automatic scaling');
+  t.like(cluster.services.get('fw')?.limits, { minInstances: 2, maxInstances: 6 }, 'min/max stored in the service limits');
   t.is(((await call('get /api/v1/services/{name}/instances', 'GET', '/api/v1/services/fw/instances')).json as unknown[]).length, 1);
-  const chain = { name: 'web', tenant: 'acme', match: { eth_type: 2048, ipv4_dst: '10.0.0.0/24', ip_proto: 6, tp_dst: 80 }, services: ['fw', 'nat'], priority: 100 };
+  const chain = { name: 'web', tenant: 'acme', match: { ipDst: '10.0.0.0/24', ipProto: 6, tpDst: 80 }, services: ['fw', 'nat'], priority: 100 };
   await call('post /api/v1/chains', 'POST', '/api/v1/chains', chain, 201);
   await http(api, 'POST', '/api/v1/chains', { ...chain, name: 'bad', services: ['nope'] }).then((r) => t.is(r.status, 422, r.text));
+  await http(api, 'POST', '/api/v1/chains', { ...chain, name: 'bad2', match: { ipDst: '10.0.0.300' } }).then((r) => t.is(r.status, 400, r.text));
   t.is(((await call('get /api/v1/chains', 'GET', '/api/v1/chains')).json as unknown[]).length, 1);
   t.like((await call('get /api/v1/chains/{name}', 'GET', '/api/v1/chains/web')).json, { services: ['fw', 'nat'] });
   await call('put /api/v1/chains/{name}', 'PUT', '/api/v1/chains/web', { ...chain, services: ['fw'] });
@@ -82,8 +89,8 @@ test.serial('/api/v1: every operation answers per the contract', async (t) => {
   await http(api, 'GET', '/api/v1/hosts/h9').then((r) => t.is(r.status, 404));
   t.is(((await call('get /api/v1/instances', 'GET', '/api/v1/instances?service=fw&host=h1')).json as unknown[]).length, 1);
   t.is(((await call('get /api/v1/stats/instances', 'GET', '/api/v1/stats/instances?host=h1')).json as unknown[]).length, 1);
-  t.deepEqual((await call('get /api/v1/stats/hosts', 'GET', '/api/v1/stats/hosts')).json, [{ host: 'h1', instances: 1, rxPps: 1000, txPps: 990, dropPps: 10 }]);
-  t.like((await call('get /api/v1/stats/hosts/{host}', 'GET', '/api/v1/stats/hosts/h1')).json, { totals: { rxPps: 1000 } });
+  t.deepEqual((await call('get /api/v1/stats/hosts', 'GET', '/api/v1/stats/hosts')).json, [{ host: 'h1', instances: 1, pps: 1000, rxPkts: 10000, txPkts: 9995, dropPkts: 5 }]);
+  t.like((await call('get /api/v1/stats/hosts/{host}', 'GET', '/api/v1/stats/hosts/h1')).json, { totals: { pps: 1000 } });
   const sws = (await call('get /api/v1/switches', 'GET', '/api/v1/switches')).json as Array<{ dpid: string; ports: unknown[] }>;
   t.is(sws[0].dpid, '0x0000000000000001');
   t.is(sws[0].ports.length, 3);
@@ -259,7 +266,8 @@ test.serial('/metrics: OpenFlow messages by type, sessions, NF rates, API latenc
   t.regex(m, /rackvisor_openflow_messages_total\{direction="in",type="OFPT_PACKET_IN"\} 5/);
   t.regex(m, /rackvisor_openflow_messages_total\{direction="out",type="OFPT_FLOW_MOD"\} 7/);
   t.regex(m, /rackvisor_openflow_sessions 1/);
-  t.regex(m, /rackvisor_nf_packets_per_second\{host="h1",instance="h1:0",service="fw",direction="rx"\} 1000/);
+  t.regex(m, /rackvisor_nf_packets_per_second\{host="h1",instance="fw:0",service="fw"\} 1000/);
+  t.regex(m, /rackvisor_nf_packets\{host="h1",instance="fw:0",service="fw",direction="drop"\} 5/);
   t.regex(m, /rackvisor_api_request_duration_seconds_count\{method="GET",route="\/stats\/desc\/\{dpid\}",status="200"\} \d+/);
 });
 

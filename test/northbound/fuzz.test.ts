@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import YAML from 'yaml';
 import { findSpec } from '../../northbound-api/app.js';
-import { FakeSwitch, MemoryCluster, switchInfo, start, TOKEN, vectorReplier } from './support.js';
+import { FakeScaling, FakeSwitch, MemoryCluster, switchInfo, start, TOKEN, vectorReplier } from './support.js';
 
 const PER_OP = Number(process.env.RV_FUZZ_PER_OP ?? 40);
 const TIME_CAP_MS = 90_000;
@@ -59,9 +59,9 @@ const VALID: Record<string, unknown> = {
   flow: { dpid: 1, priority: 10, match: { in_port: 1, dl_type: 2048, nw_dst: '10.0.0.0/8', nw_proto: 6, tp_dst: 80 }, actions: [{ type: 'OUTPUT', port: 2 }, { type: 'GOTO_TABLE', table_id: 1 }] },
   meter: { dpid: 1, meter_id: 1, flags: ['KBPS'], bands: [{ type: 'DROP', rate: 100 }] },
   group: { dpid: 1, group_id: 1, type: 'SELECT', buckets: [{ weight: 1, actions: [{ type: 'OUTPUT', port: 1 }] }] },
-  tenant: { name: 'acme', vlan: 10 },
+  tenant: { name: 'acme', vlan: 10, ports: [1] },
   service: { name: 'fw', kind: 'native', limits: { minInstances: 0, maxInstances: 4 } },
-  chain: { name: 'c1', tenant: 'acme', match: { eth_type: 2048 }, services: ['fw'] },
+  chain: { name: 'c1', tenant: 'acme', match: { ipDst: '10.0.0.0/8' }, services: ['fw'] },
   scale: { instances: 2 },
   autoscale: { enabled: true, minInstances: 1, maxInstances: 3 },
 };
@@ -115,7 +115,7 @@ test('fuzz: no 5xx, problem+json errors, no stack traces, on every operation', a
   t.log(`seed ${seed} (RV_FUZZ_SEED=${seed} to replay), ${PER_OP} requests per operation, ${OPS.length} operations`);
   const sw = new FakeSwitch([switchInfo(1n, 2)], vectorReplier);
   const cluster = new MemoryCluster();
-  const api = await start({ switches: sw, cluster, pipeline: { compiled: () => [] } });
+  const api = await start({ switches: sw, cluster, scaling: new FakeScaling(), pipeline: { compiled: () => [] } });
   const started = Date.now();
   let n = 0;
   const statuses = new Map<number, number>();

@@ -3,8 +3,8 @@
 // ZooKeeper one (create conflicts, not-found). Plus a tiny HTTP client.
 import type { OfMessage } from '../../openflow/index.js';
 import {
-  ClusterError, type AutoscaleSettings, type Chain, type ClusterPort, type Host, type Instance, type InstanceStats,
-  type Service, type SwitchInfo, type SwitchPort, type Tenant,
+  ClusterError, type Chain, type ClusterPort, type Host, type Instance, type InstanceStats,
+  type ScalingPort, type Service, type SwitchInfo, type SwitchPort, type Tenant,
 } from '../../northbound-api/ports.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,7 +62,6 @@ export class MemoryCluster implements ClusterPort {
   tenants = new Map<string, Tenant>();
   services = new Map<string, Service>();
   chains = new Map<string, Chain>();
-  autoscale = new Map<string, AutoscaleSettings>();
   hosts: Host[] = [];
   instances: Instance[] = [];
   stats: InstanceStats[] = [];
@@ -82,16 +81,13 @@ export class MemoryCluster implements ClusterPort {
   async deleteTenant(n: string) { this.del(this.tenants, n, 'tenant'); }
   async listServices() { return [...this.services.values()]; }
   async getService(n: string) { return this.services.get(n); }
-  async putService(s: Service, o: { create: boolean }) { return this.put(this.services, s, o.create, 'service'); }
-  async deleteService(n: string) { this.del(this.services, n, 'service'); }
-  async scaleService(n: string, instances: number) {
-    const s = this.services.get(n);
-    if (!s) throw new ClusterError('not-found', `service "${n}" does not exist`);
-    s.desiredInstances = instances;
-    return structuredClone(s);
+  async putService(s: Service, o: { create: boolean }) {
+    const used = new Set([...this.services.values()].map((x) => x.id));
+    let id = s.id ?? this.services.get(s.name)?.id ?? 1;
+    if (s.id === undefined && o.create) while (used.has(id)) id++;
+    return this.put(this.services, { ...s, id }, o.create, 'service');
   }
-  async getAutoscale(n: string) { return this.autoscale.get(n); }
-  async putAutoscale(n: string, a: AutoscaleSettings) { this.autoscale.set(n, a); return a; }
+  async deleteService(n: string) { this.del(this.services, n, 'service'); }
   async listChains() { return [...this.chains.values()]; }
   async getChain(n: string) { return this.chains.get(n); }
   async putChain(c: Chain, o: { create: boolean }) { return this.put(this.chains, c, o.create, 'chain'); }
@@ -104,6 +100,24 @@ export class MemoryCluster implements ClusterPort {
   async listStats(f: { host?: string; instance?: string } = {}) {
     return this.stats.filter((s) => (!f.host || s.host === f.host) && (!f.instance || s.instance === f.instance));
   }
+}
+
+/** A scaler double with the orchestrator's semantics: override wins, null returns to automatic. */
+export class FakeScaling implements ScalingPort {
+  readonly calls: Array<[string, number | null]> = [];
+  readonly states = new Map<string, { target: number; override: number | null }>();
+  async setDesired(service: string, count: number | null): Promise<void> {
+    this.calls.push([service, count]);
+    const s = this.states.get(service) ?? { target: count ?? 1, override: null };
+    this.states.set(service, { target: count ?? s.target, override: count });
+  }
+  state(service: string) {
+    return this.states.get(service);
+  }
+}
+
+export function statsRecord(host: string, service: string, n: number, pps: number): InstanceStats {
+  return { host, instance: `${service}:${n}`, service, t: 1, seq: 1, rxPkts: pps * 10, txPkts: pps * 10 - 5, dropPkts: 5, rxBytes: pps * 640, txBytes: pps * 600, pps, ringFill: 0.25 };
 }
 
 export const TOKEN = 'test-token-0123456789';
