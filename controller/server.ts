@@ -2,7 +2,7 @@
 // handshaken sessions by datapath id, fans events out to apps and subscribers. Implements ControllerHandle.
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import type { OfMessage } from '../openflow/index.js';
+import { errorName, type OfMessage } from '../openflow/index.js';
 import type { ControllerEvent, ControllerHandle, SwitchHandle, SwitchInfo, SwitchPort } from './api.js';
 import type { ControllerApp } from './apps/types.js';
 import { TypedEmitter } from './events.js';
@@ -228,7 +228,7 @@ export class Controller extends TypedEmitter<ControllerEvents> implements Contro
       for (const app of this.apps) if (app.message) this.runApp(app, s, () => app.message?.(s, msg));
       this.emitSafe('message', s, msg);
       if (msg.kind === 'OFPFlowRemoved') this.publish({ type: 'flow-removed', dpid: s.dpid, msg });
-      else if (msg.kind === 'OFPErrorMsg') this.publish({ type: 'error', dpid: s.dpid, message: `unsolicited OFPT_ERROR type ${msg.type} code ${msg.code}` });
+      else if (msg.kind === 'OFPErrorMsg') this.publish({ type: 'error', dpid: s.dpid, message: `unsolicited OFPT_ERROR ${errorName(msg.type, msg.code)} (type ${msg.type}, code ${msg.code})` });
     },
     log: (level, text) => this.log(level, text),
   };

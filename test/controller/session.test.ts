@@ -2,7 +2,8 @@
 // request/reply correlation with multipart reassembly, barrier-confirmed batches and their errors, roles, port
 // status, echo keepalive timeout, the write-queue bound, malformed input (error + disconnect, others unaffected).
 import test from 'ava';
-import { decodeMessage, type OfMessage } from '../../openflow/index.js';
+import { decodeMessage, encodeMessage, type OfMessage } from '../../openflow/index.js';
+import type { ControllerEvent } from '../../controller/api.js';
 import { Controller, L2LearningApp, OpenFlowError, WriteQueueFullError, SessionClosedError, type ControllerOptions } from '../../controller/index.js';
 import { FakeSwitch, errorMsg, header, helloBitmap, packetIn, portBytes, portDescReply, portStatus, type FakeSwitchOptions } from './helpers/fake-switch.js';
 
@@ -406,5 +407,31 @@ test('request() refuses messages the switch never answers', async (t) => {
     } finally {
       sw.close();
     }
+  });
+});
+
+test('subscribe(): switch-up, port-status, flow-removed, unsolicited error, switch-down in order', async (t) => {
+  await withController({}, async (c) => {
+    const events: ControllerEvent[] = [];
+    const unsubscribe = c.subscribe((ev) => events.push(ev));
+    const sw = await upSwitch(c, { dpid: 77n });
+    sw.write(portStatus(0, portBytes(3, 'new3')));
+    sw.write(encodeMessage({
+      kind: 'OFPFlowRemoved', xid: 0, cookie: 5n, priority: 1, reason: 0, table_id: 0, duration_sec: 1, duration_nsec: 0,
+      idle_timeout: 60, hard_timeout: 0, packet_count: 2n, byte_count: 120n, match: { oxm_fields: [{ field: 'in_port', value: 1 }] },
+    }));
+    sw.write(errorMsg(123456, 8, 0, Buffer.alloc(8))); // OFPET_TABLE_MOD_FAILED/OFPTMFC_BAD_TABLE for an xid nobody waits for
+    await new Promise((r) => setTimeout(r, 200));
+    const down = c.waitFor('switch-down');
+    sw.close();
+    await down;
+    unsubscribe();
+    t.deepEqual(events.map((e) => e.type), ['switch-up', 'port-status', 'flow-removed', 'error', 'switch-down']);
+    const ps = events[1];
+    t.true(ps.type === 'port-status' && ps.reason === 'ADD' && ps.port.name === 'new3' && ps.dpid === 77n);
+    const fr = events[2];
+    t.true(fr.type === 'flow-removed' && fr.msg.kind === 'OFPFlowRemoved' && fr.msg.cookie === 5n);
+    const er = events[3];
+    t.true(er.type === 'error' && /OFPET_TABLE_MOD_FAILED\/OFPTMFC_BAD_TABLE/.test(er.message));
   });
 });
