@@ -241,7 +241,7 @@ test.serial('port status: link down on a bridge port raises port-status with LIN
     const [, reason, port] = await ev;
     t.is(reason, 'MODIFY');
     t.is(port.name, V2);
-    t.is(sw().ports.get(2)?.state ?? 0 & 1, 1);
+    t.is((sw().ports.get(2)?.state ?? 0) & 1, 1);
   } finally {
     const back = ctx.ctrl.waitFor('port-status', (s, _r, p) => s.dpid === DPID && p.port_no === 2 && (p.state & 1) === 0, 10_000);
     await run('ip', ['link', 'set', V2, 'up']);
