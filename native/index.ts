@@ -72,7 +72,7 @@ export interface NativeAddon {
   nfInit(args: string[]): NfHandleInfo;
   nfAttach(instance: number): NfHandleInfo;
   nfPoolView(h: number): ArrayBuffer;
-  nfRecv(h: number, offs: Uint32Array, lens: Uint16Array, metaOffs: Uint32Array): number;
+  nfRecv(h: number, offs: Uint32Array, lens: Uint16Array, metaOffs: Uint32Array, waitUs?: number): number;
   nfSend(h: number, actions?: Uint8Array | null, dests?: Uint16Array | null): number;
   nfReady(h: number): void;
   nfHeartbeat(h: number): void;
@@ -361,6 +361,8 @@ export class NfBatch {
 export interface TsNfRunOptions {
   /** Batches handled per event-loop turn before yielding (default 64). */
   batchesPerTurn?: number;
+  /** When the ring is empty, wait natively (spin, then sched_yield) up to this long before yielding to the event loop (default 1000 us). */
+  idleWaitUs?: number;
   onMessage?: (m: NfMessage) => void;
   onTick?: () => void;
 }
@@ -387,9 +389,9 @@ export class TsNf {
   }
   ready(): void { this.native.nfReady(this.h.handle); }
   /** Receives up to `burst` packets into this.batch; returns n. Every packet received must be sent (send()) before the next recv. */
-  recv(): number {
+  recv(waitUs = 0): number {
     const b = this.batch;
-    b.n = this.native.nfRecv(this.h.handle, b.off, b.len, b.metaOff);
+    b.n = waitUs > 0 ? this.native.nfRecv(this.h.handle, b.off, b.len, b.metaOff, waitUs) : this.native.nfRecv(this.h.handle, b.off, b.len, b.metaOff);
     if (b.n) b.actions.fill(Action.NEXT, 0, b.n);
     return b.n;
   }
@@ -412,10 +414,11 @@ export class TsNf {
     const per = o.batchesPerTurn ?? 64;
     let idle = 0;
     let lastHb = 0;
+    const waitUs = o.idleWaitUs ?? 1000;
     while (!this.closed && !this.stopping()) {
       let did = 0;
       for (let k = 0; k < per; k++) {
-        const n = this.recv();
+        const n = this.recv(k === 0 ? waitUs : 0);
         if (!n) break;
         handler(this.batch);
         this.send(true);
@@ -433,7 +436,8 @@ export class TsNf {
         await new Promise<void>((r) => setImmediate(r));
       } else {
         idle++;
-        await new Promise<void>((r) => (idle < 64 ? setImmediate(r) : setTimeout(r, 1)));
+        // nothing for waitUs: let the event loop run; after ~100 empty turns sleep 1 ms per turn
+        await new Promise<void>((r) => (idle < 100 ? setImmediate(r) : setTimeout(r, 1)));
       }
     }
   }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <time.h>
+#include <sched.h>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct rv_nf {
   volatile int stop;
   bool own_eal;
   bool detached;
+  bool count_bytes = true;
   uint64_t last_stats;
 };
 
@@ -197,10 +199,12 @@ void rv_nf_heartbeat(struct rv_nf *nf) {
 
 uint16_t rv_nf_recv(struct rv_nf *nf, struct rte_mbuf **pkts, uint16_t max) {
   uint16_t n = (uint16_t)rte_ring_dequeue_burst(nf->rx, (void **)pkts, max, nullptr);
-  uint64_t b = 0;
-  for (uint16_t i = 0; i < n; i++) b += pkts[i]->pkt_len;
   nf->slot->rx += n;
-  nf->slot->rx_bytes += b;
+  if (nf->count_bytes && n) {
+    uint64_t b = 0;
+    for (uint16_t i = 0; i < n; i++) b += pkts[i]->pkt_len;
+    nf->slot->rx_bytes += b;
+  }
   return n;
 }
 
@@ -215,7 +219,7 @@ static uint16_t send_chunk(struct rv_nf *nf, struct rte_mbuf **pkts, uint16_t n)
       rte_pktmbuf_free(m);
       dropped++;
     } else {
-      bytes += m->pkt_len;
+      if (nf->count_bytes) bytes += m->pkt_len;
       keep[k++] = m;
     }
   }
@@ -247,14 +251,18 @@ uint16_t rv_nf_send(struct rv_nf *nf, struct rte_mbuf **pkts, uint16_t n) {
   return sent;
 }
 
-static void idle_sleep(unsigned &idle) {
-  if (idle < 256) {
+// Idle policy: spin briefly, then yield the CPU (cores are usually shared: another NF or the
+// manager may be runnable on this one), then (unless busy_poll) sleep progressively up to 100 us.
+static void idle_wait(unsigned idle, bool busy) {
+  if (idle < 32) {
     rte_pause();
-    return;
+  } else if (busy || idle < 256) {
+    sched_yield();
+  } else {
+    unsigned us = idle < 1024 ? 5 : (idle < 4096 ? 20 : 100);
+    struct timespec ts = {0, (long)us * 1000};
+    nanosleep(&ts, nullptr);
   }
-  unsigned us = idle < 1024 ? 5 : (idle < 4096 ? 20 : 100);
-  struct timespec ts = {0, (long)us * 1000};
-  nanosleep(&ts, nullptr);
 }
 
 int rv_nf_run(struct rv_nf *nf, const struct rv_nf_ops *ops) {
@@ -287,8 +295,7 @@ int rv_nf_run(struct rv_nf *nf, const struct rv_nf_ops *ops) {
       }
     }
     if (n == 0) {
-      idle++;
-      if (!ops->busy_poll) idle_sleep(idle);
+      idle_wait(++idle, ops->busy_poll);
     }
   }
   return 0;
@@ -313,6 +320,7 @@ void rv_nf_fini(struct rv_nf *nf) {
   if (own) rte_eal_cleanup();
 }
 
+void rv_nf_count_bytes(struct rv_nf *nf, bool on) { nf->count_bytes = on; }
 uint16_t rv_nf_instance(const struct rv_nf *nf) { return nf->instance; }
 uint16_t rv_nf_service(const struct rv_nf *nf) { return nf->service; }
 struct rte_mempool *rv_nf_pool(const struct rv_nf *nf) { return nf->pool; }

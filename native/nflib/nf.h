@@ -82,6 +82,9 @@ int rv_nf_poll_msg(struct rv_nf *nf, struct rv_msg *out);
 // Sends a message to the manager (non-blocking; returns -1 if the ring is full).
 int rv_nf_send_msg(struct rv_nf *nf, uint16_t type, const uint64_t *args, const char *text);
 void rv_nf_heartbeat(struct rv_nf *nf);
+// Byte counters (rx_bytes/tx_bytes in the slot) read pkt_len, i.e. the mbuf's first cache line; an NF
+// that never touches its packets (a pure forwarder or generator) may turn them off. Default on.
+void rv_nf_count_bytes(struct rv_nf *nf, bool on);
 
 // Accessors.
 uint16_t rv_nf_instance(const struct rv_nf *nf);

@@ -11,6 +11,8 @@
 //     gateway --plain IF --tunnel IF [--seconds S]
 //             net_af_packet on both: frames from the plain side → encap → tunnel side;
 //             VXLAN from the tunnel side → decap → plain side; prints READY, then JSON counters at exit
+//     hop     --in A --tx B --rx C --out D   (benchmark) A → encap → B; C → decap (as the peer) → D
+//     blast   --out A --count N [--size B]    send N UDP frames (src local-mac, dst peer-mac) fast
 //   endpoint options: --local-mac M --local-ip I --peer-mac M --peer-ip I --vni N
 //                     --register IP=MAC (repeatable) --path ID:LEN (repeatable; none → any VNI accepted)
 #include <csignal>
@@ -37,7 +39,7 @@ using rvt::Frame;
 namespace {
 
 struct Opts {
-  std::string mode, in, out, plain, tunnel;
+  std::string mode, in, out, plain, tunnel, tx_port, rx_port;
   rv_vxlan_local local{};
   rv_vxlan_peer peer{};
   uint32_t vni = 0x000101;
@@ -573,6 +575,105 @@ int do_gateway(const Opts& o) {
   return 0;
 }
 
+// ---- hop: both ends of one VXLAN hop in one loop (benchmark) ----------------------------------
+// --in A: plain frames from the sender → encap → --tx B (underlay); --rx C (underlay) → decap →
+// --out D (plain, to the receiver). Port names are vdev names.
+uint16_t port_by_name(const std::string& n) {
+  uint16_t pid;
+  RTE_ETH_FOREACH_DEV(pid) {
+    char name[RTE_ETH_NAME_MAX_LEN];
+    rte_eth_dev_get_name_by_port(pid, name);
+    if (n == name) return pid;
+  }
+  rvt::die("no such port ", n.c_str());
+}
+
+int do_hop(const Opts& o) {
+  uint16_t a = port_by_name(o.in), b = port_by_name(o.tx_port), c = port_by_name(o.rx_port), d = port_by_name(o.out);
+  for (uint16_t p : {a, b, c, d})
+    if (port_setup(p)) rvt::die("port setup failed");
+  rv_tunnel_table* t = make_tunnels(o);
+  rv_vxlan_vni_table* vt = make_vnis(o);
+  rv_vxlan_stats st{};
+  // the receiving end is "the peer": its address is the decap-side local address
+  rv_vxlan_local rx_local{o.peer.mac, o.peer.ip};
+  uint64_t fwd = 0, out = 0, drop = 0;
+  printf("READY\n");
+  fflush(stdout);
+  const uint64_t hz = rte_get_tsc_hz();
+  const uint64_t until = o.seconds > 0 ? rte_rdtsc() + uint64_t(o.seconds * double(hz)) : UINT64_MAX;
+  rte_mbuf* bufs[32];
+  uint32_t vni[32], vo[32];
+  uint8_t vd[32];
+  for (int i = 0; i < 32; i++) vni[i] = o.vni;
+  while (!g_stop && rte_rdtsc() < until) {
+    uint16_t n = rte_eth_rx_burst(a, 0, bufs, 32);
+    if (n) {
+      uint16_t k = rv_vxlan_encap_burst_peer(bufs, n, o.local, o.peer, vni, nullptr, nullptr, &st);
+      (void)k;
+      uint16_t s = rte_eth_tx_burst(b, 0, bufs, n);
+      fwd += s;
+      for (uint16_t i = s; i < n; i++) { rte_pktmbuf_free(bufs[i]); drop++; }
+    }
+    n = rte_eth_rx_burst(c, 0, bufs, 32);
+    if (n) {
+      rv_vxlan_decap_burst(bufs, n, rx_local, t, vt, vo, vd, nullptr, &st);
+      uint16_t k = 0;
+      for (uint16_t i = 0; i < n; i++) {
+        if (vd[i] == RV_VXLAN_OK) bufs[k++] = bufs[i];
+        else rte_pktmbuf_free(bufs[i]);
+      }
+      uint16_t s = rte_eth_tx_burst(d, 0, bufs, k);
+      out += s;
+      for (uint16_t i = s; i < k; i++) { rte_pktmbuf_free(bufs[i]); drop++; }
+    }
+  }
+  printf("{\"encapsulated_sent\":%llu,\"decapsulated_sent\":%llu,\"tx_drop\":%llu,",
+         (unsigned long long)fwd, (unsigned long long)out, (unsigned long long)drop);
+  print_counters(st);
+  printf("}\n");
+  fflush(stdout);
+  for (uint16_t p : {a, b, c, d}) { rte_eth_dev_stop(p); rte_eth_dev_close(p); }
+  rv_tunnel_table_free(t);
+  delete vt;
+  return 0;
+}
+
+// ---- blast: send --count UDP frames of --size bytes out of port --out as fast as possible ------
+int do_blast(const Opts& o) {
+  uint16_t p = port_by_name(o.out);
+  if (port_setup(p)) rvt::die("port setup failed");
+  Frame f = inner_udp(o.size < 60 ? 60 : o.size, 1);
+  memcpy(&f[0], o.peer.mac.addr_bytes, 6);
+  memcpy(&f[6], o.local.mac.addr_bytes, 6);
+  const uint64_t hz = rte_get_tsc_hz();
+  uint64_t sent = 0, tries = 0;
+  printf("READY\n");
+  fflush(stdout);
+  const uint64_t t0 = rte_rdtsc();
+  const uint64_t until = o.seconds > 0 ? t0 + uint64_t(o.seconds * double(hz)) : UINT64_MAX;
+  rte_mbuf* bufs[32];
+  while (sent < o.count && !g_stop && rte_rdtsc() < until) {
+    uint16_t n = uint16_t(std::min<uint64_t>(32, o.count - sent));
+    if (rte_pktmbuf_alloc_bulk(g_pool, bufs, n) != 0) continue;
+    for (uint16_t i = 0; i < n; i++) {
+      uint8_t* d = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(bufs[i], uint16_t(f.size())));
+      memcpy(d, f.data(), f.size());
+      d[35] = uint8_t(sent + i);  // vary the source port: several flows
+    }
+    uint16_t s = rte_eth_tx_burst(p, 0, bufs, n);
+    for (uint16_t i = s; i < n; i++) rte_pktmbuf_free(bufs[i]);
+    sent += s;
+    tries++;
+  }
+  double secs = double(rte_rdtsc() - t0) / double(hz);
+  printf("{\"sent\":%llu,\"seconds\":%.4f,\"pps\":%.0f}\n", (unsigned long long)sent, secs, double(sent) / secs);
+  fflush(stdout);
+  rte_eth_dev_stop(p);
+  rte_eth_dev_close(p);
+  return 0;
+}
+
 Opts parse(int argc, char** argv) {
   Opts o;
   if (argc < 2) rvt::die("usage: vxlan_tool [EAL] -- <selftest|encap|decap|fuzz|bench|gateway> ...");
@@ -591,6 +692,8 @@ Opts parse(int argc, char** argv) {
     else if (a == "--out") o.out = val();
     else if (a == "--plain") o.plain = val();
     else if (a == "--tunnel") o.tunnel = val();
+    else if (a == "--tx") o.tx_port = val();
+    else if (a == "--rx") o.rx_port = val();
     else if (a == "--local-mac") { if (!rvt::parse_mac(val(), &o.local.mac)) rvt::die("bad mac"); }
     else if (a == "--local-ip") { if (!rvt::parse_ip(val(), &o.local.ip)) rvt::die("bad ip"); }
     else if (a == "--peer-mac") { if (!rvt::parse_mac(val(), &o.peer.mac)) rvt::die("bad mac"); }
@@ -638,6 +741,8 @@ int main(int argc, char** argv) {
   else if (o.mode == "fuzz") rc = do_fuzz(o);
   else if (o.mode == "bench") rc = do_bench(o);
   else if (o.mode == "gateway") rc = do_gateway(o);
+  else if (o.mode == "hop") rc = do_hop(o);
+  else if (o.mode == "blast") rc = do_blast(o);
   else rvt::die("unknown mode ", o.mode.c_str());
   fflush(stdout);
   rte_mempool_free(g_pool);

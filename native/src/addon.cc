@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <string.h>
+#include <sched.h>
 
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -12,6 +13,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 #include <rte_cycles.h>
+#include <rte_pause.h>
 
 #include "../nflib/nf.h"
 #include "manager.h"
@@ -495,6 +497,16 @@ Napi::Value NfRecv(const Napi::CallbackInfo &info) {
   Napi::Uint32Array moffs = info[3].As<Napi::Uint32Array>();
   size_t max = std::min({offs.ElementLength(), lens.ElementLength(), moffs.ElementLength(), (size_t)256});
   uint16_t n = rv_nf_recv(t->nf, t->held, (uint16_t)max);
+  if (n == 0 && info.Length() > 4 && info[4].IsNumber()) {
+    // wait natively (spin, then yield the CPU) up to waitUs for packets: cheaper than an event-loop turn
+    uint64_t hz = rte_get_tsc_hz(), end = rte_rdtsc() + (uint64_t)(info[4].As<Napi::Number>().DoubleValue() * hz / 1e6);
+    unsigned spins = 0;
+    while (n == 0 && rte_rdtsc() < end && !rv_nf_stopping(t->nf)) {
+      if (++spins < 32) rte_pause();
+      else sched_yield();
+      n = rv_nf_recv(t->nf, t->held, (uint16_t)max);
+    }
+  }
   uint32_t *o = offs.Data(), *mo = moffs.Data();
   uint16_t *l = lens.Data();
   for (uint16_t i = 0; i < n; i++) {

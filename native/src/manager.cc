@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <string.h>
 #include <time.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -1001,12 +1002,14 @@ int Manager::lcore_main(Lcore &L) {
     }
     if (busy) {
       idle = 0;
-    } else if (!cfg_.busy_poll && ++idle > 512) {
+    } else if (++idle < 32) {
+      rte_pause();
+    } else if (cfg_.busy_poll || idle < 512) {
+      sched_yield();  // cores are shared with NFs: let a runnable one have this CPU
+    } else {
       // back off (the machine is shared); 50 us keeps the added latency small
       struct timespec ts = {0, idle > 8192 ? 50000L : 5000L};
       nanosleep(&ts, nullptr);
-    } else {
-      rte_pause();
     }
   }
   rte_rcu_qsbr_thread_offline(qsv_, L.idx);

@@ -65,8 +65,8 @@ struct rv_nf_slot {
   uint32_t generation;        // bumped on every create, so a stale process notices
   uint32_t ring_size;
   char name[32];
-  // written by the NF process
-  volatile int32_t pid;
+  // written by the NF process (own cache line)
+  alignas(64) volatile int32_t pid;
   volatile uint32_t nf_flags;
   volatile uint64_t heartbeat_tsc;  // refreshed by the NF loop
   volatile uint64_t rx;             // packets dequeued from the RX ring
@@ -75,8 +75,8 @@ struct rv_nf_slot {
   volatile uint64_t tx_retry;       // TX ring full (NF waited)
   volatile uint64_t rx_bytes;
   volatile uint64_t tx_bytes;
-  // written by the manager lcores
-  volatile uint64_t rx_enq;         // packets put on this NF's RX ring
+  // written by the manager lcores (own cache line: no false sharing with the NF's counters)
+  alignas(64) volatile uint64_t rx_enq;         // packets put on this NF's RX ring
   volatile uint64_t rx_full;        // packets dropped because its RX ring was full
   volatile uint64_t tx_deq;         // packets taken from its TX ring
 } __rte_cache_aligned;

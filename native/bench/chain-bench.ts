@@ -1,0 +1,85 @@
+// Data-plane benchmark worker (run as its own process: EAL is once per process). Starts a manager
+// (DPDK primary, own hugetlbfs mount, one manager lcore) and measures with the speed tester:
+//   chain k (k = 1..5 NFs): path [speed_tester, monitor x (k-1), speed_tester]: every packet the
+//     tester gets back crossed k NF hops and k manager routing steps;
+//   ts: path [speed_tester, flow-tracker (TypeScript NF process), speed_tester] and the same with a
+//     native monitor in the middle (the native 2-NF peer of the TS NF).
+// Prints one JSON line: {"chains":{"1":Mpps,...},"ts":Mpps,"native2":Mpps,"layout":...}.
+// Usage: node --import tsx native/bench/chain-bench.ts [--lengths 1,2,3,4,5] [--duration 2] [--ts] [--busy-nfs]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { DataplaneManager, NF_BIN_DIR, nativeDir } from '../index.js';
+
+const args = process.argv.slice(2);
+const opt = (k: string, d: string): string => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : d; };
+const lengths = opt('--lengths', '1,2,3,4,5').split(',').filter(Boolean).map(Number);
+const duration = Number(opt('--duration', '2'));
+const warmup = Number(opt('--warmup', '0.5'));
+const withTs = args.includes('--ts');
+const busyNfs = args.includes('--busy-nfs');
+const count = opt('--count', '1024');
+const log = (m: string): void => { process.stderr.write(`[chain-bench] ${m}\n`); };
+
+const prefix = `rvbench${process.pid}`;
+const m = await DataplaneManager.start({
+  filePrefix: prefix, ports: ['net_null0,no-rx=1'], hugepages: { sizeMb: 192 }, mbufs: 16383, ringSize: 2048,
+  busyPoll: true, lcores: 1, pollMs: 100,
+});
+const children: ChildProcess[] = [];
+let nextId = 1;
+
+function nf(cmd: string, pre: string[], id: number, extra: string[]): { p: ChildProcess; out: () => string; exit: Promise<number | null> } {
+  const p = spawn(cmd, [...pre, ...m.nfEalArgs(), '--', '--instance', String(id), ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(p);
+  let out = '';
+  p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  p.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  return { p, out: () => out, exit: new Promise((r) => p.on('exit', (c) => { m.instanceExited(id); r(c); })) };
+}
+
+async function chain(middle: ('monitor' | 'ts')[], pathId: number): Promise<number> {
+  const svcBase = pathId * 10;
+  const st = nextId++;
+  m.createInstance(st, svcBase, 'speed_tester');
+  const mids: { id: number; h: ReturnType<typeof nf> }[] = [];
+  for (let i = 0; i < middle.length; i++) {
+    const id = nextId++;
+    m.createInstance(id, svcBase + 1 + i, middle[i]);
+    const h = middle[i] === 'ts'
+      ? nf(process.execPath, ['--import', 'tsx', join(nativeDir(), 'ts-nf', 'flow-tracker.ts')], id, [])
+      : nf(join(NF_BIN_DIR(), 'monitor'), [], id, busyNfs ? ['--busy'] : []);
+    mids.push({ id, h });
+  }
+  for (const x of mids) await m.waitState(x.id, 'running', 60000);
+  m.setPath(pathId, [svcBase, ...middle.map((_, i) => svcBase + 1 + i), svcBase]);
+  const t = nf(join(NF_BIN_DIR(), 'speed_tester'), [], st, ['--path', String(pathId), '--count', count, '--duration', String(duration),
+    '--warmup', String(warmup), '--print-every', '0', ...(busyNfs || middle.length === 0 ? ['--busy'] : [])]);
+  const code = await t.exit;
+  if (code !== 0) throw new Error(`speed_tester exited ${code}: ${t.out()}`);
+  const res = JSON.parse(t.out().trim().split('\n').pop()!) as { mpps: number };
+  for (const x of mids) m.stopInstance(x.id);
+  await Promise.all(mids.map((x) => x.h.exit));
+  for (const x of [st, ...mids.map((y) => y.id)]) m.destroyInstance(x);
+  return res.mpps;
+}
+
+const out: { chains: Record<string, number>; ts?: number; native2?: number; layout: string; drops: Record<string, number> } = { chains: {}, layout: m.lcoreLayout, drops: {} };
+try {
+  let pid = 1;
+  for (const k of lengths) {
+    out.chains[String(k)] = await chain(Array.from({ length: k - 1 }, () => 'monitor' as const), pid++);
+    log(`chain ${k}: ${out.chains[String(k)]} Mpps`);
+  }
+  if (withTs) {
+    out.native2 = await chain(['monitor'], pid++);
+    out.ts = await chain(['ts'], pid++);
+    log(`native 2-NF ${out.native2} Mpps, TS NF 2-NF ${out.ts} Mpps`);
+  }
+  out.drops = m.stats().drops;
+} finally {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await new Promise((r) => setTimeout(r, 100));
+  await m.stop();
+}
+console.log(JSON.stringify(out));
+process.exit(0);
