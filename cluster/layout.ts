@@ -3,7 +3,7 @@
 //   <root>/hosts/<hostId>                              ephemeral   HostRecord
 //   <root>/services/<name>                             persistent  ServiceRecord
 //   <root>/services/<name>/instances/<hostId>:<n>      ephemeral   InstanceRecord
-//   <root>/stats/<hostId>                              container   (no data)
+//   <root>/stats/<hostId>                              persistent  (no data; gcStats() removes it when empty)
 //   <root>/stats/<hostId>/<service>:<n>                ephemeral   StatsRecord (~1/s)
 //   <root>/policy/tenants                              persistent  TenantsDoc (CAS on znode version)
 //   <root>/policy/chains                               persistent  ChainsDoc  (CAS on znode version)

@@ -8,7 +8,7 @@
 //   never holds two registrations and never steals a node another live session still owns.
 import { EventEmitter } from 'node:events';
 import { isZkError, ZkError, ZK_RC } from './errors.js';
-import { NativeZkConnector, type ConnectionState, type ConnectOptions, type CreateMode, type ZkConnection, type ZkConnector } from './zk.js';
+import { defaultConnector, type Acl, type ConnectionState, type ConnectOptions, type ZkConnection, type ZkConnector } from './zk.js';
 
 export interface SessionOptions {
   connectString: string;
@@ -47,9 +47,18 @@ export class ZkSession extends EventEmitter<SessionEvents> {
   }
 
   static async open(opts: SessionOptions): Promise<ZkSession> {
-    const connector = opts.connector ?? new NativeZkConnector();
-    const conn = await connector.connect(ZkSession.connectOpts(opts));
-    return new ZkSession(opts, conn, connector);
+    const connector = opts.connector ?? defaultConnector();
+    const deadline = Date.now() + (opts.connectTimeoutMs ?? Math.max(10_000, 2 * opts.sessionTimeoutMs));
+    for (;;) {
+      try {
+        const conn = await connector.connect({ ...ZkSession.connectOpts(opts), connectTimeoutMs: Math.max(1000, deadline - Date.now()) });
+        return new ZkSession(opts, conn, connector);
+      } catch (e) {
+        // A handle that died during its first connect is retried with a fresh one until the deadline.
+        if (!isZkError(e, 'SESSION_EXPIRED') || Date.now() > deadline) throw e;
+        await sleep(100);
+      }
+    }
   }
 
   private static connectOpts(opts: SessionOptions): ConnectOptions {
@@ -167,7 +176,7 @@ export class ZkSession extends EventEmitter<SessionEvents> {
 
 /** Ephemeral nodes kept alive across session expiry: re-created, with an ownership check, on every new session. */
 export class EphemeralSet {
-  private readonly nodes = new Map<string, { data: () => Buffer; mode: CreateMode; afterCreate?: (conn: ZkConnection, path: string) => Promise<void> }>();
+  private readonly nodes = new Map<string, { data: () => Buffer; acl?: Acl[] }>();
   private readonly session: ZkSession;
 
   constructor(session: ZkSession) {
@@ -175,7 +184,7 @@ export class EphemeralSet {
     session.onNewSession(async (conn) => {
       for (const [path, n] of this.nodes) {
         try {
-          await this.createOwned(conn, path, n.data(), n.afterCreate);
+          await this.createOwned(conn, path, n.data(), n.acl);
         } catch (e) {
           session.opts.onError?.(e);
         }
@@ -191,10 +200,10 @@ export class EphemeralSet {
    * If another live session owns the path (e.g. the previous incarnation of this agent that has not
    * expired yet), waits until that node disappears (at most `waitMs`), then creates it.
    */
-  async register(path: string, data: () => Buffer, opts: { waitMs?: number; afterCreate?: (conn: ZkConnection, path: string) => Promise<void> } = {}): Promise<void> {
-    this.nodes.set(path, { data, mode: 'ephemeral', afterCreate: opts.afterCreate });
+  async register(path: string, data: () => Buffer, opts: { waitMs?: number; acl?: Acl[] } = {}): Promise<void> {
+    this.nodes.set(path, { data, acl: opts.acl });
     try {
-      await this.session.retry((conn) => this.createOwned(conn, path, data(), opts.afterCreate, opts.waitMs));
+      await this.session.retry((conn) => this.createOwned(conn, path, data(), opts.acl, opts.waitMs));
     } catch (e) {
       this.nodes.delete(path);
       throw e;
@@ -219,13 +228,12 @@ export class EphemeralSet {
     });
   }
 
-  private async createOwned(conn: ZkConnection, path: string, data: Buffer, afterCreate?: (c: ZkConnection, p: string) => Promise<void>,
+  private async createOwned(conn: ZkConnection, path: string, data: Buffer, acl?: Acl[],
     waitMs = Math.max(3 * this.session.opts.sessionTimeoutMs, 5000)): Promise<void> {
     const deadline = Date.now() + waitMs;
     for (;;) {
       try {
-        await conn.create(path, data, 'ephemeral');
-        if (afterCreate) await afterCreate(conn, path);
+        await conn.create(path, data, 'ephemeral', acl);
         return;
       } catch (e) {
         if (!isZkError(e, 'NODE_EXISTS')) throw e;

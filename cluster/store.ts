@@ -66,31 +66,14 @@ export class ClusterStore {
 
   // ------------------------------------------------------------------ low level
 
-  /** Creates a node; with an ACL configured, the ACL is set in the same pipelined burst (no round trip in between). */
-  async createNode(conn: ZkConnection, path: string, data: Buffer, mode: CreateMode): Promise<string> {
-    if (!this.acl) return conn.create(path, data, mode);
-    const created = conn.create(path, data, mode);
-    // Sequential nodes: the name is only known after create, so the ACL follows the reply.
-    if (mode === 'persistent_sequential' || mode === 'ephemeral_sequential') {
-      const p = await created;
-      await conn.setAcl(p, 0, this.acl);
-      return p;
-    }
-    const aclSet = conn.setAcl(path, 0, this.acl);
-    let p: string;
-    try {
-      p = await created;
-    } catch (e) {
-      await aclSet.catch(() => undefined);
-      throw e;
-    }
-    await aclSet;
-    return p;
+  /** Creates a node with the store's ACL (in the same request). */
+  createNode(conn: ZkConnection, path: string, data: Buffer, mode: CreateMode): Promise<string> {
+    return conn.create(path, data, mode, this.acl);
   }
 
-  private async mkdir(conn: ZkConnection, path: string, mode: CreateMode = 'persistent'): Promise<void> {
+  private async mkdir(conn: ZkConnection, path: string): Promise<void> {
     try {
-      await this.createNode(conn, path, Buffer.alloc(0), mode);
+      await this.createNode(conn, path, Buffer.alloc(0), 'persistent');
     } catch (e) {
       if (!isZkError(e, 'NODE_EXISTS')) throw e;
     }
@@ -212,7 +195,7 @@ export class ClusterStore {
     const rec: HostRecord = { v: RECORD_VERSION, ...host };
     const path = this.layout.host(rec.id);
     const data = encode('host', rec, path);
-    await this.ephemerals.register(path, () => data, { waitMs: opts.waitMs, afterCreate: this.aclHook() });
+    await this.ephemerals.register(path, () => data, { waitMs: opts.waitMs, acl: this.acl });
   }
   async updateHost(host: Omit<HostRecord, 'v'>): Promise<void> {
     const rec: HostRecord = { v: RECORD_VERSION, ...host };
@@ -224,12 +207,6 @@ export class ClusterStore {
   getHost(id: string): Promise<Versioned<HostRecord> | null> { return this.readRecord('host', this.layout.host(id)); }
   async listHosts(): Promise<Map<string, HostRecord>> {
     return new Map([...(await this.readAll('host', this.layout.hostsDir))].map(([k, v]) => [k, v.value]));
-  }
-
-  private aclHook(): ((conn: ZkConnection, path: string) => Promise<void>) | undefined {
-    const acl = this.acl;
-    if (!acl) return undefined;
-    return async (conn, path) => { await conn.setAcl(path, 0, acl); };
   }
 
   // ------------------------------------------------------------------ services (persistent) + instances (ephemeral)
@@ -267,7 +244,7 @@ export class ClusterStore {
       return;
     }
     await this.session.retry((conn) => this.mkdir(conn, this.layout.instancesDir(rec.service)));
-    await this.ephemerals.register(path, () => data, { afterCreate: this.aclHook() });
+    await this.ephemerals.register(path, () => data, { acl: this.acl });
   }
   async unregisterInstance(service: string, host: string, index: number): Promise<void> {
     await this.ephemerals.unregister(this.layout.instance(service, host, index));
@@ -283,9 +260,10 @@ export class ClusterStore {
   // ------------------------------------------------------------------ stats (ephemeral, batched)
 
   /**
-   * Publishes a batch of per-instance stats of one host. All writes are issued at once and travel
-   * pipelined on the session's connection (one burst, one round trip of latency); the first
-   * publication of an instance in a session creates its ephemeral node, later ones are plain sets.
+   * Publishes a batch of per-instance stats of one host. Steady state: ONE multi (transaction) with a
+   * setData per instance — one request, one round trip, applied atomically. Instances published for the
+   * first time in this session (or whose node vanished) are created individually (pipelined), then join
+   * the multi on the next round.
    */
   async publishStats(host: string, records: Omit<StatsRecord, 'v' | 'host'>[]): Promise<void> {
     if (records.length === 0) return;
@@ -300,30 +278,45 @@ export class ClusterStore {
       const path = this.layout.stats(host, r.instance);
       return { path, data: encode('stats', rec, path) };
     });
-    const writeOne = async (path: string, data: Buffer): Promise<void> => {
-      if (this.statsNodes.has(path)) {
-        try {
-          await conn.set(path, data, -1);
-          return;
-        } catch (e) {
-          if (!isZkError(e, 'NO_NODE')) throw e;
-          this.statsNodes.delete(path);
-        }
+    const known = items.filter((it) => this.statsNodes.has(it.path));
+    const fresh = items.filter((it) => !this.statsNodes.has(it.path));
+    if (known.length > 0) {
+      try {
+        await conn.multi(known.map((it) => ({ op: 'set' as const, path: it.path, data: it.data, version: -1 })));
+      } catch (e) {
+        if (!isZkError(e, 'NO_NODE')) throw e;
+        // One of them vanished (removed meanwhile): fall back to one-by-one for this round.
+        for (const it of known) this.statsNodes.delete(it.path);
+        fresh.push(...known);
       }
+    }
+    const createOne = async (path: string, data: Buffer): Promise<void> => {
       try {
         await this.createNode(conn, path, data, 'ephemeral');
       } catch (e) {
         if (isZkError(e, 'NODE_EXISTS')) await conn.set(path, data, -1);
         else if (isZkError(e, 'NO_NODE')) {
-          await this.mkdir(conn, dir, 'container');
+          await this.mkdir(conn, dir);
           await this.createNode(conn, path, data, 'ephemeral');
         } else throw e;
       }
       this.statsNodes.add(path);
     };
-    const results = await Promise.allSettled(items.map((it) => writeOne(it.path, it.data)));
+    const results = await Promise.allSettled(fresh.map((it) => createOne(it.path, it.data)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /** Deletes stats/<host> if it is empty (after the host is gone); returns whether it was removed. */
+  async gcStats(host: string): Promise<boolean> {
+    const conn = await this.session.ready();
+    try {
+      await conn.delete(this.layout.statsHost(host), -1);
+      return true;
+    } catch (e) {
+      if (isZkError(e, 'NO_NODE') || isZkError(e, 'NOT_EMPTY')) return false;
+      throw e;
+    }
   }
 
   /** Removes the stats node of an instance that stopped. */

@@ -4,7 +4,7 @@ import test from 'ava';
 import { ClusterStore, digestAcl } from '../../cluster/store.js';
 import { LiveView, type ViewEvent } from '../../cluster/view.js';
 import { ConflictError, SchemaError, ZkError } from '../../cluster/errors.js';
-import { NativeZkConnector } from '../../cluster/zk.js';
+import { JsZkConnector } from '../../cluster/zk.js';
 import { standalone, uniqueRoot, waitUntil, hostRec, sleep, type ZkFixture } from './helpers.js';
 
 let zk: ZkFixture;
@@ -163,8 +163,8 @@ test('digest ACL: nodes created by the store are writable only with the credenti
   const owner = await open(root, { auth: [{ scheme: 'digest', auth: 'rv:sekret' }], acl });
   await owner.putService({ name: 'fw', id: 1, kind: 'native', limits: { minInstances: 0, maxInstances: 1 } }, 'absent');
   await owner.registerHost(hostRec('h1', 1));
-  const anon = await new NativeZkConnector().connect({ connectString: zk.connectString, sessionTimeoutMs: SESSION_MS });
-  const friend = await new NativeZkConnector().connect({ connectString: zk.connectString, sessionTimeoutMs: SESSION_MS, auth: [{ scheme: 'digest', auth: 'rv:sekret' }] });
+  const anon = await new JsZkConnector().connect({ connectString: zk.connectString, sessionTimeoutMs: SESSION_MS });
+  const friend = await new JsZkConnector().connect({ connectString: zk.connectString, sessionTimeoutMs: SESSION_MS, auth: [{ scheme: 'digest', auth: 'rv:sekret' }] });
   try {
     for (const p of [owner.layout.service('fw'), owner.layout.host('h1'), owner.layout.hostsDir]) {
       const { acl: got } = await anon.getAcl(p);
@@ -203,10 +203,13 @@ test.serial('server restart inside the session timeout: same session, watches st
   await s.registerHost(hostRec('h1', 1));
   await waitUntil(() => view.hosts().has('h1'), 2000, 'host seen');
   const sid = s.session.sessionId;
+  const t0 = Date.now();
   await zk.server.stop();
   await sleep(300);
   await zk.server.start();
-  await s.session.ready(10_000);
+  const up = Date.now() - t0;
+  await s.session.ready(20_000);
+  t.log(`server back after ${up} ms, client reconnected after ${Date.now() - t0} ms`);
   t.is(s.session.sessionId, sid, 'session survived the server restart');
   t.is(s.session.generation, 1);
   await s.registerHost(hostRec('h2', 2));
