@@ -90,7 +90,8 @@ export function problemHandler(log: ErrorLogger) {
     if (isValidatorError(err)) {
       const status = err.status >= 400 && err.status < 600 ? err.status : 400;
       const details = (err.errors ?? []).map((e) => `${e.path ?? ''} ${e.message ?? ''}`.trim()).filter(Boolean);
-      const detail = details.length ? details.join('; ') : (err.message ?? TITLES[status] ?? 'error');
+      let detail = details.length ? details.join('; ') : (err.message ?? TITLES[status] ?? 'error');
+      if (status === 401) detail = `authentication required: send "Authorization: Bearer <token>" (${detail.replace(/^\/\S*\s+/, '')})`;
       if (status >= 500) {
         log(`${req.method} ${req.originalUrl}: ${detail}`, err);
       }
