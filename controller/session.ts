@@ -355,6 +355,12 @@ export class Session implements SwitchHandle, FrameSink {
     if (this.isClosed()) return;
     this.lastRx = Date.now();
     try {
+      // a peer that does not even start with an OpenFlow version byte (TLS to a TCP port, HTTP, ...) is told so at
+      // once instead of after the handshake timeout while we wait for its "length" worth of bytes
+      if (this.state === 'hello' && this.stats.rxMsgs === 0 && this.reader.pending === 0 && chunk.length > 0 && (chunk[0] < 1 || chunk[0] > 6)) {
+        this.protocolError(0, ET.BAD_REQUEST, BRC.BAD_VERSION, chunk.subarray(0, 8), `first byte 0x${chunk[0].toString(16)} is not an OpenFlow version`);
+        return;
+      }
       const err = this.reader.push(chunk, this);
       if (err) this.protocolError(0, ET.BAD_REQUEST, BRC.BAD_LEN, err.header, err.message);
     } catch (err) {

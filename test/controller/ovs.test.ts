@@ -277,6 +277,20 @@ test.serial('a fake switch sending garbage is dropped while OVS stays served', a
   t.deepEqual(ctx.downs, []);
 });
 
+test.serial('roles: MASTER with a generation id, stale generation rejected, SLAVE cannot modify, back to EQUAL', async (t) => {
+  const m = await sw().requestRole('MASTER', 10n);
+  t.deepEqual(m, { role: 'MASTER', generationId: 10n });
+  t.is(ctx.ctrl.switches().find((x) => x.dpid === DPID)?.role, 'MASTER');
+  const stale = await t.throwsAsync(sw().requestRole('SLAVE', 9n), { instanceOf: OpenFlowError });
+  t.regex(stale!.message, /OFPRoleRequest .*OFPET_ROLE_REQUEST_FAILED\/OFPRRFC_STALE/);
+  t.deepEqual(await sw().requestRole('SLAVE', 11n), { role: 'SLAVE', generationId: 11n });
+  const e = await t.throwsAsync(sw().sendBatch([flow({ priority: 3 })]), { instanceOf: OpenFlowError });
+  t.regex(e!.message, /OFPET_BAD_REQUEST\/OFPBRC_IS_SLAVE/);
+  const eq = await sw().requestRole('EQUAL');
+  t.is(eq.role, 'EQUAL');
+  await sw().sendBatch([flow({ priority: 3 }), flow({ command: OFPFC.DELETE, table_id: 0xff, cookie: COOKIE, cookie_mask: 0xffffffffffffffffn })]);
+});
+
 test.serial('reconnect after OVS restarts: switch down, then up again with table-miss reinstalled', async (t) => {
   const down = ctx.ctrl.waitFor('switch-down', (s) => s.dpid === DPID, 20_000);
   const up = ctx.ctrl.waitFor('switch-up', (s) => s.dpid === DPID, 30_000);

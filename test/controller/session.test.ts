@@ -435,3 +435,15 @@ test('subscribe(): switch-up, port-status, flow-removed, unsolicited error, swit
     t.true(er.type === 'error' && /OFPET_TABLE_MOD_FAILED\/OFPTMFC_BAD_TABLE/.test(er.message));
   });
 });
+
+test('a non-OpenFlow peer (HTTP) is answered with BAD_REQUEST/BAD_VERSION and closed at once', async (t) => {
+  await withController({}, async (c) => {
+    const sw = new FakeSwitch({ port: c.port, hello: Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n') });
+    const t0 = Date.now();
+    const err = await sw.next((m) => m.type === 1);
+    t.is(err.buf.readUInt16BE(8), 1);
+    t.is(err.buf.readUInt16BE(10), 0);
+    await sw.waitClosed();
+    t.true(Date.now() - t0 < 2000);
+  });
+});
