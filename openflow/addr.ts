@@ -1,6 +1,7 @@
 // Text forms used by Ryu's JSON: MAC "aa:bb:cc:dd:ee:ff", dotted IPv4, RFC 5952 IPv6, base64 bytes.
 // Decoders read straight from a Uint8Array/DataView at an offset; encoders write into one and validate.
 import { OfEncodeError } from './errors.js';
+import { fail } from './runtime.js';
 
 const HEX2: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const DEC: string[] = Array.from({ length: 256 }, (_, i) => String(i));
@@ -108,10 +109,10 @@ export function writeIpv6(dv: DataView, o: number, s: unknown, path: string): vo
   for (let i = 0; i < 8; i++) dv.setUint16(o + i * 2, g[i]!);
 }
 
-const utf8 = new TextDecoder('utf-8');
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8enc = new TextEncoder();
 
-/** Fixed-size NUL-padded string field (port name, descriptions). */
+/** Fixed-size NUL-padded string field (port name, descriptions). Invalid UTF-8 fails with bad_value. */
 export function fixedString(u8: Uint8Array, o: number, n: number): string {
   let e = o;
   const lim = o + n;
@@ -123,7 +124,11 @@ export function fixedString(u8: Uint8Array, o: number, n: number): string {
     for (let i = o; i < e; i++) s += String.fromCharCode(u8[i]!);
     return s;
   }
-  return utf8.decode(u8.subarray(o, e));
+  try {
+    return utf8.decode(u8.subarray(o, e));
+  } catch {
+    throw fail('bad_value', 'string field is not valid UTF-8', o);
+  }
 }
 
 export function writeFixedString(u8: Uint8Array, o: number, n: number, s: unknown, path: string): void {

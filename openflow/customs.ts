@@ -40,7 +40,7 @@ const VersionBitmap: CustomCodec = {
       throw new OfEncodeError('versions must be a list of integers 0..1023', path);
     }
     const nums = v as number[];
-    const words = Math.max(1, Math.floor(Math.max(0, ...nums) / 32) + 1);
+    const words = nums.length ? Math.floor(Math.max(...nums) / 32) + 1 : 0;
     for (let w = 0; w < words; w++) {
       let bits = 0;
       for (const x of nums) if (Math.floor(x / 32) === w) bits |= 1 << (x % 32);
@@ -72,6 +72,7 @@ const LearnSpecs: CustomCodec = {
       const hdr = dv.getUint16(p);
       p += 2;
       if (hdr === 0) continue; // all-zero header = padding
+      if (hdr & 0xc400) throw fail('bad_value', `NX flow spec header 0x${hdr.toString(16)} has reserved bits set`, p - 2);
       const srcType = (hdr >> 13) & 1, dstType = (hdr >> 11) & 3, nBits = hdr & 0x3ff;
       let src: [string, number] | number | bigint;
       if (srcType === 0) { src = dSubfield(dv, p, end); p += 6; } else {
