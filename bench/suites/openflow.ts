@@ -99,13 +99,15 @@ async function benchController(ctx: BenchContext, name: string, start: (port: nu
   try {
     await waitListening(port, proc.child, proc.output, name);
     ctx.log(`${name}: listening on ${port} (pid ${proc.child.pid}), cbench ${SWITCHES} switches × window ${WINDOW}, ${intervals} s`);
+    // latency first: a controller with an event queue (os-ken) would otherwise still be working off the
+    // throughput run's backlog
+    const latency = await runCbenchProcess(port, 'latency', 2);
+    ctx.log(`${name}: latency mode ${Math.round(latency.median)} responses/s, p50 ${latency.latencyUs?.p50.toFixed(0)} µs, p99 ${latency.latencyUs?.p99.toFixed(0)} µs`);
     const cpu0 = cpuSecondsOf(proc.child.pid!);
     const throughput = await runCbenchProcess(port, 'throughput', intervals);
     const cpuSeconds = cpuSecondsOf(proc.child.pid!) - cpu0;
     ctx.log(`${name}: used ${cpuSeconds.toFixed(2)} CPU s for ${throughput.totalResponses} responses in ${throughput.totalSeconds.toFixed(1)} s → ${Math.round(throughput.totalResponses / Math.max(cpuSeconds, 0.01))} responses per CPU-second`);
     ctx.log(`${name}: ${Math.round(throughput.median)} responses/s (intervals ${throughput.intervals.map((x) => Math.round(x)).join(', ')}; flow_mods ${throughput.flowMods}, packet_outs ${throughput.packetOuts})`);
-    const latency = await runCbenchProcess(port, 'latency', 2);
-    ctx.log(`${name}: latency mode ${Math.round(latency.median)} responses/s, p50 ${latency.latencyUs?.p50.toFixed(0)} µs, p99 ${latency.latencyUs?.p99.toFixed(0)} µs`);
     if (proc.child.exitCode !== null) throw new Error(`${name} died during the run: ${proc.output()}`);
     return { throughput, latency, cpuSeconds };
   } finally {
