@@ -23,7 +23,7 @@ const log = (m: string): void => { process.stderr.write(`[chain-bench] ${m}\n`);
 const prefix = `rvbench${process.pid}`;
 const m = await DataplaneManager.start({
   filePrefix: prefix, ports: ['net_null0,no-rx=1'], hugepages: { sizeMb: 192 }, mbufs: 16383, ringSize: 2048,
-  busyPoll: true, lcores: 1, pollMs: 100,
+  busyPoll: args.includes('--busy-mgr'), lcores: 1, pollMs: 100,
 });
 const children: ChildProcess[] = [];
 let nextId = 1;

@@ -230,6 +230,7 @@ static uint16_t send_chunk(struct rv_nf *nf, struct rte_mbuf **pkts, uint16_t n)
     sent += (uint16_t)rte_ring_enqueue_burst(nf->tx, (void **)keep + sent, k - sent, nullptr);
     if (sent < k) {
       nf->slot->tx_retry++;
+      rv_wake_if_sleeping(&nf->shm->mgr_sleeping);
       if (rv_nf_stopping(nf)) {
         rte_pktmbuf_free_bulk(keep + sent, k - sent);
         nf->slot->drop += k - sent;
@@ -239,6 +240,7 @@ static uint16_t send_chunk(struct rv_nf *nf, struct rte_mbuf **pkts, uint16_t n)
     }
   }
   nf->slot->tx += sent;
+  if (sent) rv_wake_if_sleeping(&nf->shm->mgr_sleeping);
   return sent;
 }
 
@@ -252,16 +254,17 @@ uint16_t rv_nf_send(struct rv_nf *nf, struct rte_mbuf **pkts, uint16_t n) {
 }
 
 // Idle policy: spin briefly, then yield the CPU (cores are usually shared: another NF or the
-// manager may be runnable on this one), then (unless busy_poll) sleep progressively up to 100 us.
-static void idle_wait(unsigned idle, bool busy) {
+// manager may be runnable on this one); unless busy_poll, then sleep on the slot's futex until the
+// manager puts packets on the RX ring (or 1 ms passes: heartbeat, messages, tick).
+static void idle_wait(struct rv_nf *nf, unsigned idle, bool busy) {
   if (idle < 32) {
     rte_pause();
-  } else if (busy || idle < 256) {
+  } else if (busy || idle < 64) {
     sched_yield();
   } else {
-    unsigned us = idle < 1024 ? 5 : (idle < 4096 ? 20 : 100);
-    struct timespec ts = {0, (long)us * 1000};
-    nanosleep(&ts, nullptr);
+    __atomic_store_n(&nf->slot->sleeping, 1, __ATOMIC_SEQ_CST);
+    if (rte_ring_empty(nf->rx) && !nf->stop) rv_futex_wait(&nf->slot->sleeping, 1, 1000000L);
+    __atomic_store_n(&nf->slot->sleeping, 0, __ATOMIC_RELAXED);
   }
 }
 
@@ -295,7 +298,7 @@ int rv_nf_run(struct rv_nf *nf, const struct rv_nf_ops *ops) {
       }
     }
     if (n == 0) {
-      idle_wait(++idle, ops->busy_poll);
+      idle_wait(nf, ++idle, ops->busy_poll);
     }
   }
   return 0;

@@ -702,6 +702,9 @@ static inline void flush_inst(Lcore &L, const Route *r, uint16_t inst, rv_shm *s
   }
   shm->slots[inst].rx_enq += ok;
   L.in[inst] = 0;
+  // wake a sleeping NF only once a batch worth of packets waits (fewer context switches when cores
+  // are shared); the rest is woken when the manager runs out of work (wake_pending)
+  if (ok && rte_ring_count(r->nf_rx[inst]) >= 64) rv_wake_if_sleeping(&shm->slots[inst].sleeping);
 }
 
 static inline void flush_port(Lcore &L, uint16_t pidx, uint16_t port) {
@@ -989,7 +992,6 @@ int Manager::lcore_main(Lcore &L) {
     if (L.role & ROLE_TX) busy |= tx_nfs(L, r);
     L.st.loops++;
     if (busy) L.st.busy_loops++;
-    rte_rcu_qsbr_quiescent(qsv_, L.idx);
     if (L.role & ROLE_RX) {
       uint64_t now = rte_rdtsc();
       if (now >= next_slow || !busy) {
@@ -1000,17 +1002,29 @@ int Manager::lcore_main(Lcore &L) {
         }
       }
     }
+    if (!busy) {  // out of work: wake sleeping NFs that have packets waiting
+      __atomic_thread_fence(__ATOMIC_SEQ_CST);
+      for (uint16_t k = 0; k < r->n_poll; k++) {
+        uint16_t id = r->poll[k];
+        if (shm_->slots[id].sleeping && !rte_ring_empty(r->nf_rx[id])) rv_wake_if_sleeping(&shm_->slots[id].sleeping);
+      }
+    }
     if (busy) {
       idle = 0;
     } else if (++idle < 32) {
       rte_pause();
-    } else if (cfg_.busy_poll || idle < 512) {
+    } else if (cfg_.busy_poll || idle < 128) {
       sched_yield();  // cores are shared with NFs: let a runnable one have this CPU
     } else {
-      // back off (the machine is shared); 50 us keeps the added latency small
-      struct timespec ts = {0, idle > 8192 ? 50000L : 5000L};
-      nanosleep(&ts, nullptr);
+      // back off (the machine is shared): sleep up to 5-50 us (ports are polled), woken early by an
+      // NF that put packets on its TX ring
+      __atomic_store_n(&shm_->mgr_sleeping, 1, __ATOMIC_SEQ_CST);
+      bool empty = true;
+      for (uint16_t k = 0; k < r->n_poll && empty; k++) empty = rte_ring_empty(r->nf_tx[r->poll[k]]);
+      if (empty && !stop_) rv_futex_wait(&shm_->mgr_sleeping, 1, idle > 8192 ? 50000L : 5000L);
+      __atomic_store_n(&shm_->mgr_sleeping, 0, __ATOMIC_RELAXED);
     }
+    rte_rcu_qsbr_quiescent(qsv_, L.idx);  // r is not used after this point
   }
   rte_rcu_qsbr_thread_offline(qsv_, L.idx);
   rte_rcu_qsbr_thread_unregister(qsv_, L.idx);

@@ -79,6 +79,9 @@ struct rv_nf_slot {
   alignas(64) volatile uint64_t rx_enq;         // packets put on this NF's RX ring
   volatile uint64_t rx_full;        // packets dropped because its RX ring was full
   volatile uint64_t tx_deq;         // packets taken from its TX ring
+  // futex word: 1 while the NF sleeps waiting for packets; the manager clears it and wakes the NF
+  // after putting packets on its RX ring (shared-core mode: idle NFs do not burn CPU)
+  alignas(64) volatile uint32_t sleeping;
 } __rte_cache_aligned;
 
 struct rv_shm {
@@ -89,5 +92,29 @@ struct rv_shm {
   uint64_t tsc_hz;
   volatile uint32_t shutting_down;
   uint32_t max_nf;
-  struct rv_nf_slot slots[RV_MAX_NF];
+  // futex word: 1 while a manager lcore sleeps; an NF that enqueued on its TX ring wakes it
+  alignas(64) volatile uint32_t mgr_sleeping;
+  alignas(64) struct rv_nf_slot slots[RV_MAX_NF];
 };
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <limits.h>
+// Shared (not PRIVATE) futexes: the words live in hugepage memory mapped by several processes.
+static inline void rv_futex_wait(volatile uint32_t *addr, uint32_t val, long timeout_ns) {
+  struct timespec ts = {timeout_ns / 1000000000L, timeout_ns % 1000000000L};
+  syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT, val, &ts, nullptr, 0);
+}
+static inline void rv_futex_wake(volatile uint32_t *addr) {
+  syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+}
+// After publishing work for a possibly sleeping peer: full fence (store->load), then wake it if asleep.
+static inline void rv_wake_if_sleeping(volatile uint32_t *word) {
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  if (__builtin_expect(*word != 0, 0)) {
+    *word = 0;
+    rv_futex_wake(word);
+  }
+}
