@@ -230,7 +230,7 @@ test(`OXM: every OF1.3 basic field and the extension fields, masked and exact ($
   }
   // wire form of two well-known TLVs
   const b = encodeMessage({ ...fm, match: m([{ field: 'vlan_vid', value: 0x1000, mask: 0x1000 }, { field: 'pbb_isid', value: 0x123456 }]) });
-  t.is(b.readUInt16BE(50), 4 + 12 + 7, 'match length excludes the padding');
+  t.is(b.readUInt16BE(50), 4 + 8 + 7, 'match length excludes the padding');
   t.is(b.readUInt32BE(52), 0x80000d04, 'vlan_vid masked header: class 0x8000, field 6, hasmask, length 4');
   t.is(b.readUInt32BE(60), 0x80004a03, 'pbb_isid header: field 37, length 3');
 });
