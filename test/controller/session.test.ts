@@ -2,6 +2,7 @@
 // request/reply correlation with multipart reassembly, barrier-confirmed batches and their errors, roles, port
 // status, echo keepalive timeout, the write-queue bound, malformed input (error + disconnect, others unaffected).
 import test from 'ava';
+import { readdirSync, readFileSync } from 'node:fs';
 import { decodeMessage, encodeMessage, type OfMessage } from '../../openflow/index.js';
 import type { ControllerEvent } from '../../controller/api.js';
 import { Controller, L2LearningApp, OpenFlowError, WriteQueueFullError, SessionClosedError, type ControllerOptions } from '../../controller/index.js';
@@ -445,5 +446,47 @@ test('a non-OpenFlow peer (HTTP) is answered with BAD_REQUEST/BAD_VERSION and cl
     t.is(err.buf.readUInt16BE(10), 0);
     await sw.waitClosed();
     t.true(Date.now() - t0 < 2000);
+  });
+});
+
+test('mutated Ryu vectors (bit flips, truncations, lying lengths) from up switches never crash the controller', async (t) => {
+  const dir = '/work/shared/vectors/ryu-of13/packet';
+  const vectors = readdirSync(dir).filter((f) => f.endsWith('.packet')).map((f) => readFileSync(`${dir}/${f}`));
+  t.true(vectors.length >= 100, `vectors found: ${vectors.length}`);
+  let seed = 4242;
+  const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const mutate = (v: Buffer): Buffer => {
+    const b = Buffer.from(v);
+    switch (rnd(4)) {
+      case 0: for (let k = 0; k < 1 + rnd(4); k++) b[8 + rnd(Math.max(1, b.length - 8))] ^= 1 << rnd(8); return b; // body bit flips
+      case 1: { const cut = b.subarray(0, 8 + rnd(Math.max(1, b.length - 8))); cut.writeUInt16BE(cut.length, 2); return cut; } // truncated, consistent header
+      case 2: if (b.length > 12) b.writeUInt16BE(b.readUInt16BE(b.length > 14 ? 10 : 8) ^ 0xff, b.length > 14 ? 10 : 8); return b; // inner length/flags lie
+      default: b.writeUInt16BE(Math.max(8, b.length - 1 - rnd(8)), 2); return b; // header length lies (short)
+    }
+  };
+  await withController({ apps: [new L2LearningApp()] }, async (c) => {
+    const good = await upSwitch(c, { dpid: 1n });
+    const protocolErrors: string[] = [];
+    c.on('switch-down', (_s, reason) => { if (/protocol error/.test(reason)) protocolErrors.push(reason); });
+    let sent = 0;
+    for (let round = 0; round < 40; round++) {
+      const dpid = 1000n + BigInt(round);
+      const sw = await upSwitch(c, { dpid });
+      for (let k = 0; k < 50; k++) {
+        const v = mutate(vectors[rnd(vectors.length)]);
+        v.writeUInt32BE(0x10000 + k, 4);
+        sw.write(v);
+        sent++;
+      }
+      await new Promise((r) => setTimeout(r, 30));
+      sw.close();
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    t.is(sent, 2000);
+    t.true(protocolErrors.length >= 10, `sessions dropped for malformed input: ${protocolErrors.length}`);
+    const parts = await c.session(1n)!.request({ kind: 'OFPPortDescStatsRequest', flags: 0 });
+    t.is(parts.length, 1);
+    t.false(good.closed);
+    good.close();
   });
 });
