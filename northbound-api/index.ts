@@ -1,6 +1,6 @@
 // Public surface of northbound-api/, and the hook `rackvisor controller --api-port P` calls.
 import type { ControllerHandle } from '../controller/api.js';
-import { ClusterStore } from '../cluster/store.js';
+import type { ClusterStore } from '../cluster/store.js';
 import type { OfMessage } from '../openflow/types.js';
 import { controllerSwitchPort } from './adapters/controller.js';
 import { zkClusterPort } from './adapters/cluster.js';
@@ -86,6 +86,8 @@ export async function startNorthbound(ctx: NorthboundContext): Promise<{ stop():
   let store: ClusterStore | undefined;
   let cluster: ClusterPort | undefined;
   if (ctx.zookeeper) {
+    // loaded lazily: the ZooKeeper client is only needed with --zookeeper
+    const { ClusterStore } = await import('../cluster/store.js');
     store = await ClusterStore.open({ connectString: ctx.zookeeper, sessionTimeoutMs: 4000, ...(ctx.root ? { root: ctx.root } : {}) });
     cluster = zkClusterPort(store);
   }
