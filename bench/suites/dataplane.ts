@@ -6,8 +6,10 @@
 // Core layout (2 CPUs, everything floats over both — nothing is pinned, as other work shares them):
 //  - our manager: Node's main thread = EAL main lcore 0 (control only, idle); ONE worker lcore runs the
 //    manager's RX+TX loop (port RX, NF TX rings -> routing -> NF RX rings / port TX);
-//  - every NF is a process whose main thread busy-polls its RX ring (sched_yield when idle);
-//  - k-NF chain = k+1 busy threads on 2 CPUs (1-NF: manager loop + speed tester, one CPU each).
+//  - every NF is a process with one thread; the speed tester busy-polls (sched_yield when idle), the
+//    other NFs and the manager loop run in shared-core mode: when idle they sleep on a futex in shared
+//    memory and the producer wakes them (batched: 64 packets waiting, or the manager is out of work);
+//  - k-NF chain = k+1 data-plane threads on 2 CPUs (1-NF: manager loop + speed tester).
 //  - testpmd: main lcore 0 (idle) + ONE forwarding lcore (io fwd between net_null0 and net_null1).
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, existsSync } from 'node:fs';
@@ -38,7 +40,7 @@ function runProc(cmd: string, args: string[], timeoutMs: number, signalAfterMs?:
 }
 
 async function ourChains(duration: number): Promise<WorkerOut> {
-  const r = await runProc(process.execPath, [...nodeArgs, worker, '--lengths', LENGTHS.join(','), '--duration', String(duration), '--busy-nfs', '--ts'], 300000);
+  const r = await runProc(process.execPath, [...nodeArgs, worker, '--lengths', LENGTHS.join(','), '--duration', String(duration), '--ts'], 300000);
   const last = r.out.trim().split('\n').pop() ?? '';
   if (r.code !== 0 || !last.startsWith('{')) throw new Error(`chain-bench failed (${r.code}): ${r.out.slice(-1500)}`);
   return JSON.parse(last) as WorkerOut;
@@ -89,7 +91,7 @@ const suite: BenchSuite = {
     }
     const tpS = stats(tp);
     const one = stats(ch[1]);
-    const cores = `manager: 1 worker lcore (${layout}) + Node main thread (control); each NF = 1 busy-polling process; all threads float over 2 shared CPUs; testpmd: 1 forwarding lcore`;
+    const cores = `manager: 1 worker lcore (${layout}) + Node main thread (control only); each NF = 1 process thread (speed tester busy-polls, others sleep on a futex when idle); all threads float over 2 shared CPUs; testpmd: 1 forwarding lcore`;
     const out: BenchResult[] = [];
     out.push(result('dpdk-testpmd io-fwd (net_null0<->net_null1)', tpS, 'Mpps', { note: 'peer: 1 forwarding lcore, sum of both ports' }));
     const ratio1 = one.median / tpS.median;
@@ -101,8 +103,8 @@ const suite: BenchSuite = {
       const s = stats(ch[k]);
       out.push(result(`native chain, ${k} NFs`, s, 'Mpps', k === 5
         ? { peer: { name: 'native chain, 1 NF', value: one.median }, target: '≥ 0.5× the 1-NF chain', met: s.median >= 0.5 * one.median,
-          note: `${k + 1} busy threads on 2 CPUs` }
-        : { note: `${k + 1} busy threads on 2 CPUs` }));
+          note: `${k + 1} data-plane threads on 2 CPUs` }
+        : { note: `${k + 1} data-plane threads on 2 CPUs` }));
     }
     if (ts.length && n2.length) {
       const tsS = stats(ts);

@@ -256,7 +256,7 @@ uint16_t rv_nf_send(struct rv_nf *nf, struct rte_mbuf **pkts, uint16_t n) {
 // Idle policy: spin briefly, then yield the CPU (cores are usually shared: another NF or the
 // manager may be runnable on this one); unless busy_poll, then sleep on the slot's futex until the
 // manager puts packets on the RX ring (or 1 ms passes: heartbeat, messages, tick).
-static void idle_wait(struct rv_nf *nf, unsigned idle, bool busy) {
+void rv_nf_idle_wait(struct rv_nf *nf, unsigned idle, bool busy) {
   if (idle < 32) {
     rte_pause();
   } else if (busy || idle < 64) {
@@ -298,7 +298,7 @@ int rv_nf_run(struct rv_nf *nf, const struct rv_nf_ops *ops) {
       }
     }
     if (n == 0) {
-      idle_wait(nf, ++idle, ops->busy_poll);
+      rv_nf_idle_wait(nf, ++idle, ops->busy_poll);
     }
   }
   return 0;

@@ -500,10 +500,9 @@ Napi::Value NfRecv(const Napi::CallbackInfo &info) {
   if (n == 0 && info.Length() > 4 && info[4].IsNumber()) {
     // wait natively (spin, then yield the CPU) up to waitUs for packets: cheaper than an event-loop turn
     uint64_t hz = rte_get_tsc_hz(), end = rte_rdtsc() + (uint64_t)(info[4].As<Napi::Number>().DoubleValue() * hz / 1e6);
-    unsigned spins = 0;
+    unsigned idle = 0;
     while (n == 0 && rte_rdtsc() < end && !rv_nf_stopping(t->nf)) {
-      if (++spins < 32) rte_pause();
-      else sched_yield();
+      rv_nf_idle_wait(t->nf, ++idle, false);  // pause, yield, then futex sleep until the manager wakes us
       n = rv_nf_recv(t->nf, t->held, (uint16_t)max);
     }
   }
