@@ -1,14 +1,13 @@
-// Suite `openflow`: the OpenFlow codec (flow_mod and packet_in encode+decode, msgs/s) and the controller's
-// packet_in → flow_mod rate measured cbench-style (bench/cbench.ts: N emulated switches over TCP) against OUR
+// Suite `openflow`: the controller's packet_in → flow_mod rate measured cbench-style (bench/cbench.ts: N emulated switches over TCP) against OUR
 // controller (`rackvisor controller`, L2 learning app) and, in the same run, against os-ken
 // (osken-manager + bench/peers/osken_simple_switch_13.py, the same learning-switch logic). Each controller runs as
 // its own process pinned with `taskset -c 1`; the load generator runs as another process pinned to core 0.
+// The codec's own rates (vs os-ken's parser) are the suite `openflow-codec` (bench/suites/openflow-codec.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeMessage, encodeMessage, type OfMessage } from '../../openflow/index.js';
 import { freePort } from '../../labs/lib/ports.js';
 import { result, stats, type BenchContext, type BenchResult, type BenchSuite } from '../harness.js';
 import type { CbenchResult } from '../cbench.js';
@@ -115,58 +114,11 @@ async function benchController(ctx: BenchContext, name: string, start: (port: nu
   }
 }
 
-// ------------------------------------------------------------------------------------------------- codec
-
-const sampleFlowMod: OfMessage = {
-  kind: 'OFPFlowMod', cookie: 0x1234n, cookie_mask: 0n, table_id: 0, command: 0, idle_timeout: 60, hard_timeout: 0,
-  priority: 1, buffer_id: 0xffffffff, out_port: 0xffffffff, out_group: 0xffffffff, flags: 0,
-  match: { oxm_fields: [{ field: 'in_port', value: 1 }, { field: 'eth_dst', value: '02:00:00:00:00:02' }, { field: 'eth_src', value: '02:00:00:00:00:01' }] },
-  instructions: [{ kind: 'OFPInstructionActions', type: 4, actions: [{ kind: 'OFPActionOutput', port: 2, max_len: 0xffe5 }] }],
-};
-const samplePacketIn: OfMessage = {
-  kind: 'OFPPacketIn', buffer_id: 0xffffffff, total_len: 60, reason: 0, table_id: 0, cookie: 0n,
-  match: { oxm_fields: [{ field: 'in_port', value: 1 }] }, data: Buffer.alloc(60, 0x5a),
-};
-
-type CodecOp = 'encode' | 'decode' | 'encode+decode';
-
-/** messages per second of one codec operation over `seconds` (after a JIT warm-up) */
-function codecRate(msg: OfMessage, op: CodecOp, seconds: number): number {
-  const bytes = encodeMessage(msg);
-  const once = (): void => {
-    if (op !== 'decode') encodeMessage(msg);
-    if (op !== 'encode') {
-      const r = decodeMessage(bytes);
-      if (!r.ok) throw new Error(`codec decode of ${msg.kind} failed: ${r.error.message}`);
-    }
-  };
-  for (let i = 0; i < 20_000; i++) once();
-  let n = 0;
-  const t0 = process.hrtime.bigint();
-  const end = t0 + BigInt(Math.round(seconds * 1e9));
-  let now = t0;
-  while (now < end) {
-    for (let i = 0; i < 1000; i++) once();
-    n += 1000;
-    now = process.hrtime.bigint();
-  }
-  return (n * 1e9) / Number(now - t0);
-}
-
 const suite: BenchSuite = {
   name: 'openflow',
-  description: 'OF1.3 codec encode+decode rate; controller packet_in→flow_mod (cbench-like, 16 switches) vs os-ken',
+  description: 'controller packet_in→flow_mod (cbench-like, 16 switches × 256 in flight, + latency mode) vs os-ken; codec rates: suite openflow-codec',
   async run(ctx) {
     const results: BenchResult[] = [];
-    // codec (in this process; each sample ~0.4 s)
-    for (const [label, msg] of [['flow_mod', sampleFlowMod], ['packet_in', samplePacketIn]] as const) {
-      for (const op of ['encode+decode', 'encode', 'decode'] as const) {
-        const s = await ctx.measure(async () => codecRate(msg, op, 0.3) / 1e6);
-        ctx.log(`codec ${label} ${op}: ${s.median.toFixed(2)} M msgs/s`);
-        results.push(result(`codec ${label} ${op}`, s, 'M msgs/s',
-          label === 'flow_mod' && op === 'encode+decode' ? { target: '≥ 2 M flow_mod/s', met: s.median >= 2, note: 'one encode + one decode per message, in this (unpinned) process' } : {}));
-      }
-    }
     // controllers
     const intervals = Math.max(5, ctx.runs);
     const ours = await benchController(ctx, 'rackvisor', (port) => startProcess('rackvisor controller', 1, process.execPath,
