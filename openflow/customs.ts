@@ -5,7 +5,8 @@ import type { CustomCodec } from './compile.js';
 import type { NXFlowSpec, OFPMatch, ONFFlowMonitorRequest, OFPOxmId, OxmTlv } from './types.js';
 import { OfEncodeError } from './errors.js';
 import { fail, st } from './runtime.js';
-import { dOxm, dOxmList, eOxm, eOxmList, oxmDescByName, oxmHeaderOf, oxmNameOf, toBig } from './oxm.js';
+import { oxmDescByName, oxmHeaderOf, oxmNameOf, toBig } from './oxm.js';
+import { dOxm, dOxmList, eOxm, eOxmList } from './oxm-fast.js';
 import { OFPXMC } from './constants.js';
 
 // local aliases (hot path; no live-binding indirection under transpiling loaders)

@@ -133,8 +133,8 @@ function dOxmValue(dv: DataView, u8: Uint8Array, p: number, d: OxmDesc, vo: numb
   return { field: d.name, value: readValue(dv, u8, vo, d.tc), mask: hasmask ? readValue(dv, u8, vo + sz, d.tc) : null };
 }
 
-/** Decodes one OXM TLV at p (bounded by le); st.nx = offset after it. */
-export function dOxm(dv: DataView, u8: Uint8Array, p: number, le: number): OxmTlv {
+/** Decodes one OXM TLV at p (bounded by le); st.nx = offset after it. Generic path (oxm-fast.ts is the hot one). */
+export function dOxmGeneric(dv: DataView, u8: Uint8Array, p: number, le: number): OxmTlv {
   if (p + 4 > le) throw fail('bad_length', `OXM header needs 4 bytes, ${le - p} left`, p);
   const hdr = dv.getUint32(p);
   const e = p + 4 + (hdr & 0xff);
@@ -152,13 +152,6 @@ export function dOxm(dv: DataView, u8: Uint8Array, p: number, le: number): OxmTl
     }
   }
   return dOxmSlow(dv, u8, p, hdr, e);
-}
-
-export function dOxmList(dv: DataView, u8: Uint8Array, p: number, le: number): OxmTlv[] {
-  const out: OxmTlv[] = [];
-  while (p < le) { out.push(dOxm(dv, u8, p, le)); p = ST.nx; }
-  ST.nx = p;
-  return out;
 }
 
 const MAX: Record<number, number> = { 0: 0xff, 1: 0xffff, 2: 0xffffff, 3: 0xffffffff };
@@ -213,8 +206,8 @@ function eOxmUnknown(dv: DataView, u8: Uint8Array, p: number, t: OxmTlv, path: s
   return p + 4 + len;
 }
 
-/** Encodes one OXM TLV at p; returns the offset after it. */
-export function eOxm(dv: DataView, u8: Uint8Array, p: number, t: OxmTlv, path: string): number {
+/** Encodes one OXM TLV at p; returns the offset after it. Generic path (oxm-fast.ts is the hot one). */
+export function eOxmGeneric(dv: DataView, u8: Uint8Array, p: number, t: OxmTlv, path: string): number {
   if (t === null || typeof t !== 'object') throw new OfEncodeError('expected an OXM {field, value, mask?}', path);
   const d = BY_NAME.get(t.field);
   if (d === undefined) return eOxmUnknown(dv, u8, p, t, path);
@@ -237,12 +230,6 @@ export function eOxm(dv: DataView, u8: Uint8Array, p: number, t: OxmTlv, path: s
   writeValue(dv, u8, vo, d, t.value, path, false);
   if (hasMask) writeValue(dv, u8, vo + sz, d, m, path, true);
   return p + 4 + len;
-}
-
-export function eOxmList(dv: DataView, u8: Uint8Array, p: number, list: OxmTlv[], path: string): number {
-  if (!Array.isArray(list)) throw new OfEncodeError('expected a list of OXM TLVs', path);
-  for (let i = 0; i < list.length; i++) p = eOxm(dv, u8, p, list[i]!, path);
-  return p;
 }
 
 /** 32-bit OXM header of a field name (for table-features OXM ids and NX field references). */

@@ -370,7 +370,7 @@ test('encode rejects invalid values with OfEncodeError naming the field', (t) =>
   const match = (oxm: unknown): unknown => ({ ...SAMPLES.find((s) => s.kind === 'OFPFlowStatsRequest'), match: { oxm_fields: [oxm] } });
   bad(match({ field: 'ipv4_src', value: '10.0.0.256' }), /not an IPv4 address: 10.0.0.256/);
   bad(match({ field: 'ipv6_src', value: 'fe80:::1' }), /not an IPv6 address/);
-  bad(match({ field: 'vlan_vid', value: 0x10000 }), /vlan_vid: expected an integer 0..65535/);
+  bad(match({ field: 'vlan_vid', value: 0x10000 }), /vlan_vid: expected u16 \(an integer\), got 65536/);
   bad(match({ field: 'no_such_field', value: 1 }), /unknown OXM field no_such_field/);
   bad(match({ field: 'metadata', value: 1.5 }), /metadata: expected a 64-bit integer/);
   bad({ kind: 'OFPPortStatus', reason: 0, desc: { ...port, name: 'x'.repeat(17) } }, /OFPPort\.name: string longer than 16 bytes/);

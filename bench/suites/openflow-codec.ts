@@ -1,0 +1,135 @@
+// Suite `openflow-codec`: the OpenFlow 1.3 codec alone — encode, decode and encode+decode rates of a typical
+// flow_mod (5-field match incl. a masked IPv4 prefix, apply-actions set_field + output) and of a packet_in with a
+// 64-byte frame. Peer: os-ken's (Ryu's) own OF1.3 parser/serializer on the same messages, in the same run.
+// Rates are per CPU-second of the measuring process (process.cpuUsage / Python's process_time), which keeps the
+// figure meaningful on this shared 2-core box; wall-clock rates are logged beside them.
+import { spawn } from 'node:child_process';
+import { decodeMessage, encodeMessage, type OFPFlowMod, type OFPPacketIn, type OfMessage } from '../../openflow/index.js';
+import { result, stats, type BenchResult, type BenchSuite } from '../harness.js';
+
+const FLOW_MOD: OFPFlowMod = {
+  kind: 'OFPFlowMod', cookie: 0x1234n, cookie_mask: 0n, table_id: 1, command: 0, idle_timeout: 0, hard_timeout: 0,
+  priority: 100, buffer_id: 0xffffffff, out_port: 0xffffffff, out_group: 0xffffffff, flags: 1,
+  match: { oxm_fields: [{ field: 'in_port', value: 3 }, { field: 'eth_type', value: 0x800 }, { field: 'ip_proto', value: 6 },
+    { field: 'ipv4_dst', value: '10.0.0.0', mask: '255.255.255.0' }, { field: 'tcp_dst', value: 80 }] },
+  instructions: [{ kind: 'OFPInstructionActions', type: 4, actions: [
+    { kind: 'OFPActionSetField', field: { field: 'eth_dst', value: '02:00:00:00:00:01' } },
+    { kind: 'OFPActionOutput', port: 2, max_len: 0 }] }],
+};
+const PACKET_IN: OFPPacketIn = {
+  kind: 'OFPPacketIn', buffer_id: 0xffffffff, total_len: 64, reason: 0, table_id: 0, cookie: 0n,
+  match: { oxm_fields: [{ field: 'in_port', value: 1 }] }, data: Buffer.alloc(64, 0x5a),
+};
+
+// The same messages built with os-ken's parser classes; prints per-sample rates (per CPU-second) as JSON.
+const PEER = String.raw`
+import json, sys, time
+from os_ken.ofproto import ofproto_v1_3 as ofp, ofproto_v1_3_parser as p, ofproto_parser
+from os_ken.ofproto.ofproto_protocol import ProtocolDesc
+dp = ProtocolDesc(version=ofp.OFP_VERSION)
+def fm():
+    match = p.OFPMatch(in_port=3, eth_type=0x800, ip_proto=6, ipv4_dst=('10.0.0.0', '255.255.255.0'), tcp_dst=80)
+    inst = [p.OFPInstructionActions(ofp.OFPIT_APPLY_ACTIONS, [p.OFPActionSetField(eth_dst='02:00:00:00:00:01'), p.OFPActionOutput(2, 0)])]
+    m = p.OFPFlowMod(dp, cookie=0x1234, cookie_mask=0, table_id=1, command=0, idle_timeout=0, hard_timeout=0, priority=100,
+                     buffer_id=0xffffffff, out_port=0xffffffff, out_group=0xffffffff, flags=1, match=match, instructions=inst)
+    m.serialize()
+    return m.buf
+def dec(b):
+    v, t, l, x = ofproto_parser.header(b)
+    m = ofproto_parser.msg(dp, v, t, l, x, b)
+    assert m is not None
+    return m
+pi = bytes.fromhex(sys.argv[1]); secs = float(sys.argv[2]); runs = int(sys.argv[3])
+fm_bytes = bytes(fm())
+def rate(f):
+    n = 0; t0 = time.process_time(); end = time.perf_counter() + secs
+    while time.perf_counter() < end:
+        for _ in range(50): f()
+        n += 50
+    return n / (time.process_time() - t0)
+ops = {'flow_mod encode': fm, 'flow_mod decode': lambda: dec(fm_bytes), 'flow_mod encode+decode': lambda: dec(bytes(fm())),
+       'packet_in decode': lambda: dec(pi)}
+out = {'fm_hex': fm_bytes.hex()}
+for k, f in ops.items():
+    out[k] = [rate(f) for _ in range(runs)]
+print(json.dumps(out))
+`;
+
+type Op = 'encode' | 'decode' | 'encode+decode';
+
+/** One sample: msgs per CPU-second (and per wall-second, logged) of `op` over ~`seconds`. */
+function sample(msg: OfMessage, op: Op, seconds: number): { cpu: number; wall: number } {
+  const bytes = Buffer.from(encodeMessage(msg));
+  const once = op === 'encode' ? () => { encodeMessage(msg); }
+    : op === 'decode' ? () => { if (!decodeMessage(bytes).ok) throw new Error(`decode of ${msg.kind} failed`); }
+      : () => { if (!decodeMessage(encodeMessage(msg)).ok) throw new Error(`round trip of ${msg.kind} failed`); };
+  for (let i = 0; i < 20_000; i++) once(); // JIT warm-up
+  let n = 0;
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const end = t0 + BigInt(Math.round(seconds * 1e9));
+  while (process.hrtime.bigint() < end) {
+    for (let i = 0; i < 1000; i++) once();
+    n += 1000;
+  }
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  return { cpu: n / ((c.user + c.system) / 1e6), wall: n / wall };
+}
+
+function runPeer(piHex: string, seconds: number, runs: number): Promise<Record<string, number[]> & { fm_hex: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/python3', ['-c', PEER, piHex, String(seconds), String(runs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('error', (e) => reject(new Error(`os-ken peer: cannot run /usr/bin/python3: ${e.message}`)));
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`os-ken peer (python3-os-ken) failed (${code}): ${err.trim().split('\n').pop()}`));
+      try { resolve(JSON.parse(out) as Record<string, number[]> & { fm_hex: string }); } catch { reject(new Error(`os-ken peer: bad output ${out.slice(0, 200)}`)); }
+    });
+  });
+}
+
+const suite: BenchSuite = {
+  name: 'openflow-codec',
+  description: 'OF1.3 codec encode/decode rates (flow_mod with 5-field match + set_field/output, packet_in 64 B) vs os-ken\'s parser',
+  async run(ctx) {
+    const SECONDS = 0.3;
+    const piHex = encodeMessage(PACKET_IN).toString('hex');
+    const peer = await runPeer(piHex, SECONDS, ctx.runs);
+    const ours = encodeMessage(FLOW_MOD).toString('hex');
+    const sameBytes = peer.fm_hex === ours;
+    ctx.log(`flow_mod (${ours.length / 2} bytes) is byte-identical to os-ken's serialization: ${sameBytes}`);
+    if (!sameBytes) throw new Error(`flow_mod bytes differ from os-ken's:\n ours ${ours}\n os-ken ${peer.fm_hex}`);
+
+    const results: BenchResult[] = [];
+    const cases: Array<[string, OfMessage, Op, string | undefined]> = [
+      ['flow_mod', FLOW_MOD, 'encode+decode', '≥ 2 M/s'],
+      ['flow_mod', FLOW_MOD, 'encode', undefined],
+      ['flow_mod', FLOW_MOD, 'decode', undefined],
+      ['packet_in', PACKET_IN, 'encode+decode', undefined],
+      ['packet_in', PACKET_IN, 'decode', undefined],
+    ];
+    for (const [label, msg, op, target] of cases) {
+      const walls: number[] = [];
+      const s = await ctx.measure(async () => {
+        const r = sample(msg, op, SECONDS);
+        walls.push(r.wall);
+        return r.cpu / 1e6;
+      });
+      const w = stats(walls.map((x) => x / 1e6));
+      const peerSamples = peer[`${label} ${op}`];
+      const peerMedian = peerSamples ? stats(peerSamples.map((x) => x / 1e6)).median : undefined;
+      ctx.log(`${label} ${op}: ${s.median.toFixed(3)} M/s per CPU-second (wall ${w.median.toFixed(3)} M/s)`
+        + (peerMedian !== undefined ? `; os-ken ${(peerMedian * 1e3).toFixed(1)} k/s` : ''));
+      results.push(result(`${label} ${op}`, s, 'M msgs/s', {
+        peer: peerMedian !== undefined ? { name: 'os-ken parser', value: peerMedian } : undefined,
+        target, met: target ? s.median >= 2 : undefined,
+        note: `per CPU-second of one process; wall-clock median ${w.median.toFixed(3)} M/s on the shared box`,
+      }));
+    }
+    return results;
+  },
+};
+export default suite;
