@@ -76,7 +76,10 @@ export function pipelineModelOf(s: ClusterSnapshot, liveness: LivenessState, dra
 
 export function placementInputOf(s: ClusterSnapshot, liveness: LivenessState, desired: Record<string, number>, draining: Set<string>, hopAffinity?: 'colocate' | 'spread'): PlacementInput {
   const current: InstanceRef[] = [];
-  for (const [host, list] of s.assignments) for (const a of list) if (!draining.has(drainKey({ ...a, host }))) current.push({ service: a.service, host, index: a.index });
+  const avoid: InstanceRef[] = [];
+  for (const [host, list] of s.assignments) {
+    for (const a of list) (draining.has(drainKey({ ...a, host })) ? avoid : current).push({ service: a.service, host, index: a.index });
+  }
   return {
     hosts: [...s.hosts.values()].map((h) => ({ id: h.id, capacity: h.capacity.maxInstances, alive: isAlive(liveness, h.id) })),
     services: [...s.services.values()].map((v) => ({ name: v.name, cost: 1 })),
@@ -86,6 +89,7 @@ export function placementInputOf(s: ClusterSnapshot, liveness: LivenessState, de
     }),
     desired,
     current,
+    avoid,
     ...(hopAffinity ? { options: { hopAffinity } } : {}),
   };
 }
@@ -108,6 +112,8 @@ export interface OrchestratorOptions {
   debounceMs?: number;
   /** Full switch audit period (ms, default 30000; 0 = never). */
   auditMs?: number;
+  /** Periodic pass (re-reads assignments and instances from ZooKeeper) in ms, default 2000; 0 = never. */
+  resyncMs?: number;
   now?: () => number;
   log?: (level: 'info' | 'warn', text: string) => void;
 }
@@ -133,11 +139,16 @@ export class Orchestrator {
   private liveness: LivenessState = emptyLiveness();
   private readonly scalers = new Map<string, ScalerState>();
   private readonly draining = new Map<string, { service: string; host: string; index: number }>();
+  /** told to stop: left out of placement and steering until their assignment entry is gone */
+  private readonly stopping = new Set<string>();
+  /** assignments/<host> as last read from ZooKeeper or written by us (the leader is their only writer) */
+  private assignCache: ClusterSnapshot['assignments'] | null = null;
   private readonly installers = new Map<bigint, PipelineInstaller>();
   private readonly listeners = new Set<(ev: OrchestratorEvent) => void>();
   private unsubscribeOf: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private auditTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | null = null;
   private again: string | null = null;
   private stopped = false;
@@ -188,6 +199,11 @@ export class Orchestrator {
       }, audit);
       this.auditTimer.unref?.();
     }
+    const resync = this.opts.resyncMs ?? 2000;
+    if (resync > 0) {
+      this.resyncTimer = setInterval(() => this.trigger('resync'), resync);
+      this.resyncTimer.unref?.();
+    }
     // switches already connected
     for (const sw of this.opts.of.switches()) this.switchUp(sw.dpid, sw.ports);
     return this.runPass('start');
@@ -200,6 +216,7 @@ export class Orchestrator {
     if (this.timer) clearTimeout(this.timer);
     if (this.scaleTimer) clearTimeout(this.scaleTimer);
     if (this.auditTimer) clearInterval(this.auditTimer);
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
     await this.running?.catch(() => undefined);
   }
 
@@ -298,13 +315,18 @@ export class Orchestrator {
   private evaluateScaling(): boolean {
     const now = this.now();
     const stats: StatsRecord[] = this.opts.cluster.stats();
-    const assignments = this.opts.cluster.assignments();
+    const assignments = new Map([...(this.assignCache ?? new Map([...this.opts.cluster.assignments()].map(([h, d]) => [h, d.instances])))].map(([h, l]) => [h, { instances: l }]));
+    const hosts = this.opts.cluster.hosts();
     let changed = false;
     for (const service of this.servicesInUse()) {
       const policy = this.policyFor(service);
       const state = this.scalers.get(service) ?? initialState(service, Math.max(policy.min, 1));
       const instances: string[] = [];
-      for (const [host, doc] of assignments) for (const a of doc.instances) if (a.service === service) instances.push(drainKey({ service, host, index: a.index }));
+      // instances of alive hosts only: a dead host's leftover assignment must not look like spare capacity
+      for (const [host, doc] of assignments) {
+        if (!hosts.has(host) || !isAlive(this.liveness, host)) continue;
+        for (const a of doc.instances) if (a.service === service) instances.push(drainKey({ service, host, index: a.index }));
+      }
       const samples = stats
         .filter((x) => x.instance.startsWith(`${service}:`))
         .map((x) => ({ instance: `${x.host}/${x.instance}`, t: x.t, pps: x.pps, ringFill: x.ringFill }));
@@ -318,7 +340,10 @@ export class Orchestrator {
           const [host, rest] = d.drain.split('/') as [string, string];
           const index = Number(rest.slice(rest.lastIndexOf(':') + 1));
           this.draining.set(d.drain, { service, host, index });
-        } else if (d.kind === 'stop') this.draining.delete(d.instance);
+        } else if (d.kind === 'stop') {
+          this.draining.delete(d.instance);
+          this.stopping.add(d.instance);
+        }
       }
       if (r.state.target !== state.target) changed = true;
     }
@@ -361,10 +386,22 @@ export class Orchestrator {
     }
   }
 
-  private snapshot(): ClusterSnapshot {
+  /** The cluster as the view has it, except assignments and instances, read from ZooKeeper itself (getChildren +
+   *  gets, pipelined): assignments are what this pass diffs against and writes, instances decide where traffic is
+   *  steered; neither may be a stale cached copy (the live view was seen missing an instance re-created under the
+   *  same key). */
+  private async snapshot(): Promise<ClusterSnapshot> {
     const c = this.opts.cluster;
-    const assignments = new Map([...c.assignments()].map(([h, d]) => [h, d.instances]));
-    return { hosts: c.hosts(), services: c.services(), tenants: c.tenants(), chains: c.chains(), instances: c.instances(), assignments };
+    const services = c.services();
+    const names = [...new Set([...services.keys(), ...this.servicesInUse()])].sort();
+    const [docs, ...perService] = await Promise.all([
+      c.store.listAssignments(),
+      ...names.map((n) => c.store.listInstances(n).catch(() => new Map<string, InstanceRecord>())),
+    ]);
+    const assignments = new Map([...docs].map(([h, d]) => [h, d.value.instances]));
+    this.assignCache = assignments;
+    const instances = perService.flatMap((m) => [...m.values()]);
+    return { hosts: c.hosts(), services, tenants: c.tenants(), chains: c.chains(), instances, assignments };
   }
 
   private desiredCounts(): Record<string, number> {
@@ -384,9 +421,14 @@ export class Orchestrator {
     try {
       // new chains get a service path id (ZooKeeper vni/ allocation) before anything is placed
       if (leader) await this.ensurePathIds();
-      const snap = this.snapshot();
-      // a host whose record vanished (session lost) is simply absent; forget its port state when it re-registers
-      const drainingSet = new Set(this.draining.keys());
+      const snap = await this.snapshot();
+      // a stopped instance is forgotten once no assignment lists it any more
+      for (const k of [...this.stopping]) {
+        const [host, rest] = k.split('/') as [string, string];
+        const listed = (snap.assignments.get(host) ?? []).some((a) => `${a.service}:${a.index}` === rest);
+        if (!listed) this.stopping.delete(k);
+      }
+      const drainingSet = new Set([...this.draining.keys(), ...this.stopping]);
       const input = placementInputOf(snap, this.liveness, this.desiredCounts(), drainingSet, this.opts.hopAffinity);
       const placement = place(input);
       for (const u of placement.unplaced) this.log('warn', `cannot place ${u.missing} × ${u.service}: ${u.reason}`);
@@ -449,6 +491,7 @@ export class Orchestrator {
       if (!cur && list.length === 0) continue;
       const sorted = [...list].sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : a.index - b.index));
       await this.opts.cluster.updateAssignment(host, () => sorted);
+      this.assignCache?.set(host, sorted);
       written.push(host);
     }
     return written;

@@ -43,6 +43,8 @@ export interface PlacementInput {
   desired: Record<string, number>;
   /** What runs (or is assigned) now. */
   current: InstanceRef[];
+  /** Instances still winding down (draining, stopping): not placed, but their (service, host, index) is not reused. */
+  avoid?: InstanceRef[];
   /** Path ids in use by chains not in `chains` (never handed out again). */
   reservedPathIds?: number[];
   options?: {
@@ -218,7 +220,7 @@ export function place(input: PlacementInput): PlacementResult {
         return byStr(a.id, b.id);
       })[0]!;
       const taken = new Set(placed.filter((p) => p.service === svc && p.host === best.id).map((p) => p.index));
-      for (const r of removed) if (r.service === svc && r.host === best.id) taken.add(r.index); // do not reuse a draining index
+      for (const r of [...removed, ...(input.avoid ?? [])]) if (r.service === svc && r.host === best.id) taken.add(r.index); // do not reuse a draining index
       let index = 0;
       while (taken.has(index)) index++;
       const inst = { service: svc, host: best.id, index };

@@ -64,6 +64,8 @@ export interface ScalerState {
   lastOutAt: number | null;
   lastInAt: number | null;
   draining: Array<{ instance: string; since: number; quietSince: number | null }>;
+  /** Instances told to stop that may still be listed until the stop is applied (never counted again). */
+  stopped: string[];
 }
 
 export type ScalingDecision =
@@ -79,7 +81,7 @@ export interface ScalerInput {
 }
 
 export function initialState(service: string, target: number): ScalerState {
-  return { service, target, override: null, highSince: null, lowSince: null, lastOutAt: null, lastInAt: null, draining: [] };
+  return { service, target, override: null, highSince: null, lowSince: null, lastOutAt: null, lastInAt: null, draining: [], stopped: [] };
 }
 
 function clamp(n: number, p: ScalingPolicy): number {
@@ -93,7 +95,9 @@ export function setOverride(s: ScalerState, desired: number | null): ScalerState
 
 export function evaluate(prev: ScalerState, policy: ScalingPolicy, input: ScalerInput): { state: ScalerState; decisions: ScalingDecision[] } {
   const { now } = input;
-  const s: ScalerState = { ...prev, draining: prev.draining.map((d) => ({ ...d })) };
+  const existing = new Set(input.instances);
+  // forget stopped instances once they are gone from the list
+  const s: ScalerState = { ...prev, draining: prev.draining.map((d) => ({ ...d })), stopped: (prev.stopped ?? []).filter((i) => existing.has(i)) };
   const decisions: ScalingDecision[] = [];
   const latest = new Map<string, InstanceSample>();
   for (const x of input.samples) {
@@ -103,7 +107,9 @@ export function evaluate(prev: ScalerState, policy: ScalingPolicy, input: Scaler
   }
 
   // draining instances: stop when quiet long enough, on timeout, or when they vanished
-  const existing = new Set(input.instances);
+  const stop = (instance: string): void => {
+    if (existing.has(instance)) s.stopped.push(instance);
+  };
   s.draining = s.draining.filter((d) => {
     if (!existing.has(d.instance)) {
       decisions.push({ kind: 'stop', service: s.service, instance: d.instance, reason: 'gone' });
@@ -114,15 +120,17 @@ export function evaluate(prev: ScalerState, policy: ScalingPolicy, input: Scaler
     else if (x) d.quietSince = null;
     if (d.quietSince !== null && now - d.quietSince >= policy.quietMs) {
       decisions.push({ kind: 'stop', service: s.service, instance: d.instance, reason: 'drained' });
+      stop(d.instance);
       return false;
     }
     if (now - d.since >= policy.drainTimeoutMs) {
       decisions.push({ kind: 'stop', service: s.service, instance: d.instance, reason: 'drain-timeout' });
+      stop(d.instance);
       return false;
     }
     return true;
   });
-  const drainingSet = new Set(s.draining.map((d) => d.instance));
+  const drainingSet = new Set([...s.draining.map((d) => d.instance), ...s.stopped]);
   const active = input.instances.filter((i) => !drainingSet.has(i)).sort();
 
   const byLoad = (a: string, b: string): number => (latest.get(a)?.pps ?? 0) - (latest.get(b)?.pps ?? 0) || (a < b ? -1 : a > b ? 1 : 0);

@@ -78,23 +78,29 @@ test('orchestrator on a real ZooKeeper: place, override, failover (port + sessio
     orch.subscribe((ev) => events.push({ at: Date.now(), ev }));
     await orch.start();
     const c = cluster;
-    const assigned = (host: string): string[] => (c.assignments().get(host)?.instances ?? []).map((a) => `${a.service}:${a.index}${a.config?.draining ? '(draining)' : ''}`).sort();
+    // read from ZooKeeper itself (the live view has been seen lagging on re-created nodes)
+    let zkAssign = new Map<string, string[]>();
+    const refresh = async (): Promise<void> => {
+      zkAssign = new Map([...(await admin.listAssignments())].map(([h, d]) => [h, d.value.instances.map((a) => `${a.service}:${a.index}${a.config?.draining ? '(draining)' : ''}`).sort()]));
+    };
+    const assigned = (host: string): string[] => zkAssign.get(host) ?? [];
+    const until = (pred: () => boolean, ms: number, step: number): Promise<boolean> => waitFor(async () => { await refresh(); return pred(); }, ms, step);
 
     // ---- initial placement: path id allocated, both hops co-located on one host
     t.true(await waitFor(() => c.chains()[0]?.pathId === 1, 10_000, 20), 'service path id allocated and written to the chain');
-    t.true(await waitFor(() => assigned('h1').join() === 'fw:0,mon:0', 10_000, 20), `h1: ${assigned('h1').join()}`);
+    t.true(await until(() => assigned('h1').join() === 'fw:0,mon:0', 10_000, 20), `h1: ${assigned('h1').join()}`);
     t.deepEqual(assigned('h2'), []);
     t.deepEqual(orch.last!.placement.paths[0]!.hops.map((h) => h.vni), [(1 << 8) | 0, (1 << 8) | 1]);
 
     // ---- REST override: 2 firewalls → the second one on the other host
     await orch.setDesiredCount('fw', 2);
-    t.true(await waitFor(() => assigned('h2').join() === 'fw:0', 10_000, 20), `h2: ${assigned('h2').join()}`);
+    t.true(await until(() => assigned('h2').join() === 'fw:0', 10_000, 20), `h2: ${assigned('h2').join()}`);
     t.deepEqual(assigned('h1'), ['fw:0', 'mon:0'], 'nothing moved');
 
     // ---- host h1 loses its switch port: immediate re-placement of its instances on h2
     const tDown = Date.now();
     of.emit({ type: 'port-status', dpid: BigInt('0x' + DPID), reason: 'MODIFY', port: swPort(3, 1) });
-    t.true(await waitFor(() => assigned('h2').join() === 'fw:0,fw:1,mon:0', 10_000, 5), `h2 after h1 down: ${assigned('h2').join()}`);
+    t.true(await until(() => assigned('h2').join() === 'fw:0,fw:1,mon:0', 10_000, 5), `h2 after h1 down: ${assigned('h2').join()}`);
     const reactMs = Date.now() - tDown;
     t.deepEqual(assigned('h1'), [], 'the unreachable host is told to stop its instances');
     const live = events.find((e) => e.ev.type === 'liveness');
@@ -106,13 +112,14 @@ test('orchestrator on a real ZooKeeper: place, override, failover (port + sessio
     of.emit({ type: 'port-status', dpid: BigInt('0x' + DPID), reason: 'MODIFY', port: swPort(3, 4) });
     t.true(await waitFor(() => orch!.livenessState().portDown.h1 === undefined, 5000, 10));
     await orch.runPass('test');
+    await refresh();
     t.deepEqual(assigned('h2'), ['fw:0', 'fw:1', 'mon:0']);
     t.deepEqual(assigned('h1'), []);
 
     // ---- h2's agent dies (ZooKeeper session closed → ephemeral host record gone): everything back on h1
     await h2.close();
     stores.splice(stores.indexOf(h2), 1);
-    t.true(await waitFor(() => assigned('h1').join() === 'fw:0,fw:1,mon:0', 15_000, 10), `h1 after h2 session loss: ${assigned('h1').join()}`);
+    t.true(await until(() => assigned('h1').join() === 'fw:0,fw:1,mon:0', 15_000, 10), `h1 after h2 session loss: ${assigned('h1').join()}`);
     t.deepEqual(assigned('h2'), []);
 
     // ---- automatic scale-out: back to automatic for fw, overloaded fw:0 on h1
@@ -125,7 +132,7 @@ test('orchestrator on a real ZooKeeper: place, override, failover (port + sessio
       void h1.publishStats('h1', [0, 1].map((idx) => ({ instance: `fw:${idx}`, t: Date.now(), seq, rxPkts: seq * 1000, txPkts: seq * 1000, dropPkts: 0, rxBytes: 0, txBytes: 0, pps: 90000, ringFill: 0.9 }))).catch(() => undefined);
     }, 100);
     try {
-      t.true(await waitFor(() => assigned('h1').filter((x) => x.startsWith('fw:')).length >= 3, 10_000, 20), `h1 after overload: ${assigned('h1').join()}`);
+      t.true(await until(() => assigned('h1').filter((x) => x.startsWith('fw:')).length >= 3, 10_000, 20), `h1 after overload: ${assigned('h1').join()}`);
     } finally {
       clearInterval(pub);
     }
