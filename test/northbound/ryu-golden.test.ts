@@ -8,28 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OfMessage } from '../../openflow/types.js';
 import { parseLiteral } from '../../northbound-api/ryu/body.js';
-import { FakeSwitch, switchInfo, start, http, VEC, load, unwrap, type J } from './support.js';
-
-/** Comparable form: bigint → number, bytes → base64, no len/length, no numeric type codes the encoder computes. */
-function canon(v: J, parentKind = ''): J {
-  if (typeof v === 'bigint') return Number(v);
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
-  if (Array.isArray(v)) return v.map((x) => canon(x, parentKind));
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, J>;
-    const kind = typeof o.kind === 'string' ? o.kind : '';
-    const out: Record<string, J> = {};
-    for (const [k, x] of Object.entries(o)) {
-      if (k === 'len' || k === 'length') continue;
-      if (k === 'kind' && (x === 'OXMTlv')) continue;
-      if (k === 'type' && (/StatsRequest$/.test(kind) || kind === 'OFPMatch' || /^OFPAction|^NXAction|^OFPMeterBand/.test(kind) ||
-        (/^OFPInstruction/.test(kind) && kind !== 'OFPInstructionActions'))) continue;
-      out[k] = canon(x, kind);
-    }
-    return out;
-  }
-  return v;
-}
+import { FakeSwitch, switchInfo, start, http, VEC, load, unwrap, canon, type J } from './support.js';
 
 function stripLen(v: J): J {
   if (Array.isArray(v)) return v.map(stripLen);

@@ -213,3 +213,25 @@ export const vectorReplier: Replier = (msg) => {
   if (!f) throw new Error(`fake switch: no reply for ${msg.kind}`);
   return [unwrap(load('json', f)) as OfMessage];
 };
+
+/** Comparable form: bigint → number, bytes → base64, no len/length, no numeric type codes the encoder computes. */
+export function canon(v: J, parentKind = ''): J {
+  if (typeof v === 'bigint') return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v.toString();
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+  if (Array.isArray(v)) return v.map((x) => canon(x, parentKind));
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, J>;
+    const kind = typeof o.kind === 'string' ? o.kind : '';
+    const out: Record<string, J> = {};
+    for (const [k, x] of Object.entries(o)) {
+      if (k === 'len' || k === 'length') continue;
+      if (k === 'kind' && (x === 'OXMTlv')) continue;
+      if (k === 'type' && (/StatsRequest$/.test(kind) || kind === 'OFPMatch' || /^OFPAction|^NXAction|^OFPMeterBand/.test(kind) ||
+        (/^OFPInstruction/.test(kind) && kind !== 'OFPInstructionActions'))) continue;
+      out[k] = canon(x, kind);
+    }
+    return out;
+  }
+  return v;
+}
+
