@@ -128,6 +128,25 @@ test.serial('groups and meters through /stats/groupentry and /stats/meterentry, 
   }
 });
 
+test.serial('role: POST /stats/role through the controller, read back with GET /stats/role; portdesc/modify reaches the port', async (t) => {
+  const r = await http(ctx.api, 'POST', '/stats/role?wait=barrier', { dpid: D, role: 'MASTER' });
+  t.is(r.status, 200, r.text);
+  const g = await http(ctx.api, 'GET', `/stats/role/${D}`);
+  t.is(g.status, 200, g.text);
+  t.is((g.json as Record<string, Array<{ role: string }>>)[D][0].role, 'MASTER');
+  t.is(ctx.ctrl.switches().find((s) => s.dpid === DPID)?.role, 'MASTER', 'the controller knows its new role');
+  await http(ctx.api, 'POST', '/stats/role?wait=barrier', { dpid: D, role: 'EQUAL' });
+  // the bridge's LOCAL port: administratively down, then up again
+  const down = await http(ctx.api, 'POST', '/stats/portdesc/modify?wait=barrier', { dpid: D, port_no: 4294967294, config: 1, mask: 1 });
+  t.is(down.status, 200, down.text);
+  t.regex(await ctx.ovs!.ofctl('show', BR), /LOCAL\([^)]*\): addr:[^\n]*\n\s+config:\s+PORT_DOWN/);
+  const pd = await http(ctx.api, 'GET', `/stats/portdesc/${D}`);
+  t.like((pd.json as Record<string, Array<Record<string, unknown>>>)[D].find((p) => p.port_no === 'LOCAL'), { config: 1 });
+  const up = await http(ctx.api, 'POST', '/stats/portdesc/modify?wait=barrier', { dpid: D, port_no: 4294967294, config: 0, mask: 1 });
+  t.is(up.status, 200, up.text);
+  t.notRegex(await ctx.ovs!.ofctl('show', BR), /LOCAL\([^)]*\): addr:[^\n]*\n\s+config:\s+PORT_DOWN/);
+});
+
 test.serial('DELETE /stats/flowentry/clear/<dpid> empties every table', async (t) => {
   const r = await http(ctx.api, 'DELETE', `/stats/flowentry/clear/${D}?wait=barrier`);
   t.is(r.status, 200, r.text);
