@@ -10,6 +10,8 @@
 #include <sstream>
 #include <string>
 
+#include <unistd.h>
+
 #include <rte_cycles.h>
 
 #include "firewall.h"
@@ -35,7 +37,8 @@ bool load(State* s, const std::string& path, rv_nf* nf, std::string* err) {
   }
   auto fw = std::make_unique<rvnf::Firewall>();
   char name[32];
-  snprintf(name, sizeof name, "fw%u_%u", rv_nf_instance(nf), s->generation++);
+  // names live in the shared tailqs of the whole host: pid makes a restarted instance not collide
+  snprintf(name, sizeof name, "fw%u_%d_%u", rv_nf_instance(nf), int(getpid()), s->generation++);
   if (!fw->init(cfg, name, rte_get_tsc_hz(), err)) return false;
   s->fw = std::move(fw);
   return true;
@@ -101,7 +104,8 @@ int main(int argc, char** argv) {
   if (used < 0) return 1;
   argc -= used;
   argv += used;
-  State s;
+  auto sp = std::make_unique<State>();  // released before rv_nf_fini: it may hold DPDK memory
+  State& s = *sp;
   rv_nf_ops ops{};
   std::string rules;
   for (int i = 1; i < argc; i++) {
@@ -112,6 +116,7 @@ int main(int argc, char** argv) {
   std::string err;
   if (!load(&s, rules, nf, &err)) {
     fprintf(stderr, "firewall: %s\n", err.c_str());
+    sp.reset();
     rv_nf_fini(nf);
     return 1;
   }
@@ -122,6 +127,7 @@ int main(int argc, char** argv) {
   ops.user = &s;
   rv_nf_run(nf, &ops);
   print_stats(s, nf);
+  sp.reset();
   rv_nf_fini(nf);
   return 0;
 }

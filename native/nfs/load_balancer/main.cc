@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -71,7 +72,8 @@ int main(int argc, char** argv) {
   if (used < 0) return 1;
   argc -= used;
   argv += used;
-  State s;
+  auto sp = std::make_unique<State>();  // released before rv_nf_fini: it may hold DPDK memory
+  State& s = *sp;
   rv_nf_ops ops{};
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--print-every") && i + 1 < argc) s.every = atof(argv[++i]);
@@ -81,6 +83,7 @@ int main(int argc, char** argv) {
   std::string err;
   if (!rvnf::lb_parse_args(argc, argv, &cfg, &err) || !s.lb.init(cfg, &err)) {
     fprintf(stderr, "load_balancer: %s\n", err.c_str());
+    sp.reset();
     rv_nf_fini(nf);
     return 1;
   }
@@ -91,6 +94,7 @@ int main(int argc, char** argv) {
   ops.user = &s;
   rv_nf_run(nf, &ops);
   print_stats(s, nf);
+  sp.reset();
   rv_nf_fini(nf);
   return 0;
 }

@@ -4,9 +4,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include <unistd.h>
 
 #include <rte_cycles.h>
 
@@ -62,7 +65,8 @@ int main(int argc, char** argv) {
   if (used < 0) return 1;
   argc -= used;
   argv += used;
-  State s;
+  auto sp = std::make_unique<State>();  // released before rv_nf_fini: it may hold DPDK memory
+  State& s = *sp;
   rv_nf_ops ops{};
   std::string table;
   for (int i = 1; i < argc; i++) {
@@ -76,10 +80,11 @@ int main(int argc, char** argv) {
   std::stringstream ss;
   if (f) ss << f.rdbuf();
   char name[32];
-  snprintf(name, sizeof name, "lpm%u", rv_nf_instance(nf));
+  snprintf(name, sizeof name, "lpm%u_%d", rv_nf_instance(nf), int(getpid()));  // unique host-wide
   if (table.empty() || !f) err = "--table FILE is required and readable";
   if (!err.empty() || !rvnf::lpm_parse(ss.str(), &cfg, &err) || !s.r.init(cfg, name, &err)) {
     fprintf(stderr, "lpm_router: %s\n", err.c_str());
+    sp.reset();
     rv_nf_fini(nf);
     return 1;
   }
@@ -89,6 +94,7 @@ int main(int argc, char** argv) {
   ops.user = &s;
   rv_nf_run(nf, &ops);
   print_stats(s, nf);
+  sp.reset();
   rv_nf_fini(nf);
   return 0;
 }

@@ -4,7 +4,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
+
+#include <unistd.h>
 
 #include <rte_cycles.h>
 
@@ -51,7 +54,8 @@ int main(int argc, char** argv) {
   if (used < 0) return 1;
   argc -= used;
   argv += used;
-  State s;
+  auto sp = std::make_unique<State>();  // released before rv_nf_fini: it may hold DPDK memory
+  State& s = *sp;
   rv_nf_ops ops{};
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--print-every") && i + 1 < argc) s.every = atof(argv[++i]);
@@ -60,9 +64,10 @@ int main(int argc, char** argv) {
   rvnf::NatConfig cfg;
   std::string err;
   char name[32];
-  snprintf(name, sizeof name, "nat%u", rv_nf_instance(nf));
+  snprintf(name, sizeof name, "nat%u_%d", rv_nf_instance(nf), int(getpid()));  // unique host-wide
   if (!rvnf::nat_parse_args(argc, argv, &cfg, &err) || !s.nat.init(cfg, name, rte_get_tsc_hz(), &err)) {
     fprintf(stderr, "nat: %s\n", err.c_str());
+    sp.reset();
     rv_nf_fini(nf);
     return 1;
   }
@@ -72,6 +77,7 @@ int main(int argc, char** argv) {
   ops.user = &s;
   rv_nf_run(nf, &ops);
   print_stats(s, nf);
+  sp.reset();
   rv_nf_fini(nf);
   return 0;
 }

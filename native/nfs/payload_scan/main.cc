@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -88,7 +89,8 @@ int main(int argc, char** argv) {
   if (used < 0) return 1;
   argc -= used;
   argv += used;
-  State s;
+  auto sp = std::make_unique<State>();  // released before rv_nf_fini: it may hold DPDK memory
+  State& s = *sp;
   s.nf = nf;
   rv_nf_ops ops{};
   std::string file;
@@ -105,6 +107,7 @@ int main(int argc, char** argv) {
   if (file.empty() || !f) err = "--patterns FILE is required and readable";
   if (!err.empty() || !rvnf::scan_parse(ss.str(), &cfg, &err) || !s.scan.init(cfg, &err)) {
     fprintf(stderr, "payload_scan: %s\n", err.c_str());
+    sp.reset();
     rv_nf_fini(nf);
     return 1;
   }
@@ -114,6 +117,7 @@ int main(int argc, char** argv) {
   ops.user = &s;
   rv_nf_run(nf, &ops);
   print_stats(s, nf);
+  sp.reset();
   rv_nf_fini(nf);
   return 0;
 }
