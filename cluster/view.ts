@@ -62,6 +62,7 @@ class DirWatch<T> {
   private names = new Set<string>();
   private armedData = new Set<string>();
   private dirArmed = false;
+  private recheck = false;
   private gen = 0;
   private stopped = false;
 
@@ -91,18 +92,28 @@ class DirWatch<T> {
     try {
       children = await this.session.retry(async (conn) => {
         if (!this.alive(gen)) return null;
+        // The flag is claimed BEFORE the request: the library may deliver our reply after the watch it set
+        // has already fired (and cleared the flag); setting it after the await would then lose the watch.
         const arm = !this.dirArmed;
+        if (arm) this.dirArmed = true;
+        const w = arm ? (ev: { type: string }): void => this.onDirEvent(gen, ev.type) : undefined;
         try {
-          const c = await conn.getChildren(this.dir, arm ? (ev) => this.onDirEvent(gen, ev.type) : undefined);
-          if (arm) this.dirArmed = true;
-          return c;
+          return await conn.getChildren(this.dir, w);
         } catch (e) {
-          if (!isZkError(e, 'NO_NODE')) throw e;
-          // Directory absent: watch for its creation (exists sets a watch even when the node is missing).
-          const st = await conn.exists(this.dir, arm ? (ev) => this.onDirEvent(gen, ev.type) : undefined);
-          if (arm) this.dirArmed = true;
-          if (st) { this.dirArmed = false; return this.list(refetchAll).then(() => null); }
+          if (!isZkError(e, 'NO_NODE')) {
+            if (arm) this.dirArmed = false; // no watch was set
+            throw e;
+          }
+        }
+        // Directory absent (no watch was set by getChildren): watch for its creation.
+        try {
+          const st = await conn.exists(this.dir, w);
+          // Created in between: the watch we just set is a data watch, not a children watch → list again, arming one.
+          if (st) { this.dirArmed = false; this.recheck = true; return []; }
           return [];
+        } catch (e) {
+          if (arm) this.dirArmed = false;
+          throw e;
         }
       });
     } catch (e) {
@@ -110,6 +121,10 @@ class DirWatch<T> {
       return;
     }
     if (children === null || !this.alive(gen)) return;
+    if (this.recheck) {
+      this.recheck = false;
+      this.run(() => this.list(refetchAll));
+    }
     const now = new Set(children);
     const old = this.names;
     this.names = now;
@@ -146,11 +161,11 @@ class DirWatch<T> {
       got = await this.session.retry(async (conn: ZkConnection) => {
         if (!this.alive(gen)) return null;
         const arm = this.watchData && !this.armedData.has(name);
+        if (arm) this.armedData.add(name); // claimed before the request (see list())
         try {
-          const r = await conn.get(path, arm ? (ev) => this.onDataEvent(gen, name, ev.type) : undefined);
-          if (arm) this.armedData.add(name);
-          return r;
+          return await conn.get(path, arm ? (ev) => this.onDataEvent(gen, name, ev.type) : undefined);
         } catch (e) {
+          if (arm) this.armedData.delete(name); // a failed get sets no watch
           if (isZkError(e, 'NO_NODE')) return null;
           throw e;
         }
@@ -434,20 +449,23 @@ export function watchNode(session: ZkSession, path: string, cb: (v: { data: Buff
     const got = await session.retry(async (conn) => {
       const gen = session.generation;
       const arm = armedGen !== gen;
+      if (arm) armedGen = gen; // claimed before the request (see DirWatch.list)
       const w = arm
         ? (): void => { if (gen === session.generation && armedGen === gen) { armedGen = 0; trigger(); } }
         : undefined;
       try {
-        const r = await conn.get(path, w);
-        if (arm) armedGen = gen;
-        return r;
+        return await conn.get(path, w);
       } catch (e) {
-        if (!isZkError(e, 'NO_NODE')) throw e;
+        if (!isZkError(e, 'NO_NODE')) { if (arm) armedGen = 0; throw e; }
       }
-      const st = await conn.exists(path, w);
-      if (arm) armedGen = gen;
-      if (st) { again = true; return undefined; }
-      return null;
+      try {
+        const st = await conn.exists(path, w); // sets the watch whether or not the node exists
+        if (st) { again = true; return undefined; }
+        return null;
+      } catch (e) {
+        if (arm) armedGen = 0;
+        throw e;
+      }
     });
     if (stopped || got === undefined) return;
     const z = got ? got.stat.mzxid : -1;
