@@ -17,12 +17,12 @@ const duration = Number(opt('--duration', '2'));
 const warmup = Number(opt('--warmup', '0.5'));
 const withTs = args.includes('--ts');
 const busyNfs = args.includes('--busy-nfs');
-const count = opt('--count', '1024');
+const count = opt('--count', '2048');
 const log = (m: string): void => { process.stderr.write(`[chain-bench] ${m}\n`); };
 
 const prefix = `rvbench${process.pid}`;
 const m = await DataplaneManager.start({
-  filePrefix: prefix, ports: ['net_null0,no-rx=1'], hugepages: { sizeMb: 192 }, mbufs: 16383, ringSize: 2048,
+  filePrefix: prefix, ports: ['net_null0,no-rx=1'], hugepages: { sizeMb: 192 }, mbufs: 16383, ringSize: 4096,
   busyPoll: args.includes('--busy-mgr'), lcores: 1, pollMs: 100,
 });
 const children: ChildProcess[] = [];
