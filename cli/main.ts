@@ -6,6 +6,7 @@ import { registerHost } from './commands/host.js';
 import { registerLab } from './commands/lab.js';
 import { registerOf } from './commands/of.js';
 import { registerBench } from './commands/bench.js';
+import { registerApiClient } from './commands/api-client.js';
 
 export function buildProgram(): Command {
   const program = new Command('rackvisor')
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerLab(program);
   registerOf(program);
   registerBench(program);
+  registerApiClient(program);
   return program;
 }
 
