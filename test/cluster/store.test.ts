@@ -217,3 +217,32 @@ test.serial('server restart inside the session timeout: same session, watches st
   t.is(w.session.generation, 1);
   view.close();
 });
+
+test('bursts: 4 agents register 16 instances and 16 stats each at once; the view misses none (watch re-arm race)', async (t) => {
+  const root = uniqueRoot();
+  const ctl = await open(root);
+  const view = new LiveView(ctl);
+  await view.start();
+  await ctl.putService({ name: 'fw', id: 1, kind: 'native', limits: { minInstances: 0, maxInstances: 64 } }, 'absent');
+  const agents = await Promise.all(Array.from({ length: 4 }, () => open(root)));
+  await Promise.all(agents.map(async (a, h) => {
+    await a.registerHost(hostRec(`b${h}`, h + 1));
+    for (let i = 0; i < 16; i++) await a.registerInstance({ service: 'fw', serviceId: 1, host: `b${h}`, index: i, state: 'running', startedAt: Date.now() });
+    await a.publishStats(`b${h}`, Array.from({ length: 16 }, (_, i) => ({ instance: `fw:${i}`, t: Date.now(), seq: 0, rxPkts: i, txPkts: i, dropPkts: 0,
+      rxBytes: 0, txBytes: 0, pps: 0, ringFill: 0 })));
+  }));
+  await waitUntil(() => view.hosts().size === 4 && view.instances('fw').length === 64 && view.stats().length === 64, 5000,
+    `all 64 instances and stats in the view (have ${view.instances('fw').length}, ${view.stats().length})`);
+  // Steady state: one multi per host; every update reaches the view.
+  await Promise.all(agents.map((a, h) => a.publishStats(`b${h}`, Array.from({ length: 16 }, (_, i) => ({ instance: `fw:${i}`, t: Date.now(), seq: 1,
+    rxPkts: 100 + i, txPkts: i, dropPkts: 0, rxBytes: 0, txBytes: 0, pps: 0, ringFill: 0 })))));
+  await waitUntil(() => view.stats().every((s) => s.seq === 1), 5000, 'every stats update seen');
+  // A stats node deleted behind the publisher's back: the multi fails, the batch falls back and re-creates it.
+  const conn = await ctl.session.ready();
+  await conn.delete(ctl.layout.stats('b0', 'fw:3'), -1);
+  await agents[0]!.publishStats('b0', Array.from({ length: 16 }, (_, i) => ({ instance: `fw:${i}`, t: Date.now(), seq: 2, rxPkts: 200 + i, txPkts: i,
+    dropPkts: 0, rxBytes: 0, txBytes: 0, pps: 0, ringFill: 0 })));
+  await waitUntil(() => view.stats('b0').length === 16 && view.stats('b0').every((s) => s.seq === 2), 5000, 'stats of b0 complete again');
+  t.is(view.stats('b0').find((s) => s.instance === 'fw:3')?.rxPkts, 203);
+  view.close();
+});
