@@ -265,7 +265,7 @@ async function scaleOutRuns(runs: number, log: (m: string) => void): Promise<num
     const fwRunning = async (): Promise<number> => (await rig.running('fw')).length;
     for (let r = 0; r < runs; r++) {
       // reset to one instance, automatic scaling, no load
-      for (const a of rig.agents.values()) a.runner.load.set('fw', { pps: 1000, ringFill: 0.1 });
+      for (const a of rig.agents.values()) a.runner.load.set('fw', { pps: 0, ringFill: 0 });
       await rig.orch!.setDesiredCount('fw', 1);
       if (!(await waitFor(async () => (await fwRunning()) === 1, 15_000, 10))) throw new Error('could not reset to one firewall');
       await rig.orch!.setDesiredCount('fw', null);

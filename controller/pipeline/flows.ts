@@ -180,14 +180,28 @@ export function canonInstructions(ins: Instruction[]): string {
   return parts.length === 0 ? 'drop' : parts.join(';');
 }
 
+// Entries are treated as immutable once built: their canonical strings are computed once.
+const keyCache = new WeakMap<FlowEntry, string>();
+const bodyCache = new WeakMap<FlowEntry, string>();
+
 /** Identity of a flow on the switch: (table, priority, match). */
 export function flowKey(f: FlowEntry): string {
-  return `t${f.table}/p${f.priority}/${canonMatch(f.match)}`;
+  let k = keyCache.get(f);
+  if (k === undefined) {
+    k = `t${f.table}/p${f.priority}/${canonMatch(f.match)}`;
+    keyCache.set(f, k);
+  }
+  return k;
 }
 
 /** What a modify would change: instructions and timeouts. */
 export function flowBody(f: FlowEntry): string {
-  return `${canonInstructions(f.instructions)}|idle=${f.idleTimeout ?? 0}|hard=${f.hardTimeout ?? 0}`;
+  let b = bodyCache.get(f);
+  if (b === undefined) {
+    b = `${canonInstructions(f.instructions)}|idle=${f.idleTimeout ?? 0}|hard=${f.hardTimeout ?? 0}`;
+    bodyCache.set(f, b);
+  }
+  return b;
 }
 
 export function groupBody(g: GroupEntry): string {

@@ -89,7 +89,11 @@ export function diffPipeline(desired: SwitchPipelineState, current: SwitchPipeli
     if (wantG.has(id) || stillUsed.has(id)) continue;
     d.groupDeletes.push(c);
   }
-  const byKey = (a: FlowEntry, b: FlowEntry): number => (flowKey(a) < flowKey(b) ? -1 : flowKey(a) > flowKey(b) ? 1 : 0);
+  const byKey = (a: FlowEntry, b: FlowEntry): number => {
+    const ka = flowKey(a);
+    const kb = flowKey(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  };
   d.flowAdds.sort(byKey);
   d.flowReplaces.sort(byKey);
   d.flowMods.sort(byKey);

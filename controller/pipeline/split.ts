@@ -20,8 +20,16 @@ function nextPow2(n: number): number {
   return p;
 }
 
+const scores = new Map<string, bigint>();
 function score(target: string, slot: number): bigint {
-  return fnv1a64(`${target}#${slot}`);
+  const k = `${target}#${slot}`;
+  let v = scores.get(k);
+  if (v === undefined) {
+    if (scores.size > 100_000) scores.clear();
+    v = fnv1a64(k);
+    scores.set(k, v);
+  }
+  return v;
 }
 
 /** Number of extra prefix bits for a split among targets (at most maxBits, and never past /32). */
