@@ -6,7 +6,8 @@ import type { Field, FamilySpec, StructSpec } from './schema.js';
 
 export type DecFn = (dv: DataView, u8: Uint8Array, o: number, end: number) => unknown;
 export type EncFn = (dv: DataView, u8: Uint8Array, p: number, v: unknown, path: string) => number;
-export interface CustomCodec { dec: DecFn; enc: EncFn }
+/** A hand-written codec; with `kind` it can also be a whole member of a family (decoded object's kind). */
+export interface CustomCodec { dec: DecFn; enc: EncFn; kind?: string }
 
 const GET = { 1: 'getUint8', 2: 'getUint16', 4: 'getUint32', 8: 'getBigUint64' } as const;
 const SET = { 1: 'setUint8', 2: 'setUint16', 4: 'setUint32', 8: 'setBigUint64' } as const;
@@ -192,7 +193,8 @@ function genEncoder(s: StructSpec): string {
   return L.join('\n');
 }
 
-function genFamily(fam: FamilySpec, structs: Map<string, StructSpec>, families: Map<string, FamilySpec>): string {
+function genFamily(fam: FamilySpec, structs: Map<string, StructSpec>, families: Map<string, FamilySpec>,
+  customs: Record<string, CustomCodec>): string {
   const get = `dv.${GET[fam.w]}(o+${fam.at})`;
   const cases = Object.entries(fam.cases).map(([val, ref]) => `case ${val}:return d_${ref}(dv,u8,o,end);`).join('');
   const dflt = fam.fallback
@@ -208,7 +210,9 @@ function genFamily(fam: FamilySpec, structs: Map<string, StructSpec>, families: 
     const sub = families.get(ref);
     if (sub) { Object.values(sub.cases).forEach(walk); if (sub.fallback) walk(sub.fallback); return; }
     const st = structs.get(ref);
-    if (st) leaves.push(st); // customs are not reachable via families
+    if (st) leaves.push(st);
+    const cu = customs[ref];
+    if (cu?.kind) leaves.push({ id: ref, kind: cu.kind, fields: [] });
   };
   Object.values(fam.cases).forEach(walk);
   if (fam.fallback) walk(fam.fallback);
@@ -244,7 +248,7 @@ export function compile(structs: StructSpec[], families: FamilySpec[], customs: 
   for (const h of Object.keys(helpers)) parts.push(`const ${h}=H.helpers.${h};`);
   for (const c of Object.keys(customs)) parts.push(`const d_${c}=H.customs.${c}.dec,e_${c}=H.customs.${c}.enc;`);
   for (const s of structs) { parts.push(genDecoder(s)); parts.push(genEncoder(s)); }
-  for (const f of families) parts.push(genFamily(f, sMap, fMap));
+  for (const f of families) parts.push(genFamily(f, sMap, fMap, customs));
   parts.push(`return{dec:{${ids.map((i) => `${q(i)}:d_${i}`).join(',')}},enc:{${ids.map((i) => `${q(i)}:e_${i}`).join(',')}}};`);
   const source = parts.join('\n');
   const factory = new Function('H', source) as (h: unknown) => { dec: Record<string, DecFn>; enc: Record<string, EncFn> };

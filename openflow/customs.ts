@@ -7,7 +7,8 @@ import { OfEncodeError } from './errors.js';
 import { fail, st } from './runtime.js';
 import { oxmDescByName, oxmHeaderOf, oxmNameOf, toBig } from './oxm.js';
 import { dOxm, dOxmList, eOxm, eOxmList } from './oxm-fast.js';
-import { OFPXMC } from './constants.js';
+import { NX_EXPERIMENTER_ID, OFPXMC } from './constants.js';
+import { ipv4ToString, ipv6ToString, writeIpv4, writeIpv6 } from './addr.js';
 
 // local aliases (hot path; no live-binding indirection under transpiling loaders)
 const dOxmL = dOxm, dOxmListL = dOxmList, eOxmL = eOxm, eOxmListL = eOxmList;
@@ -180,6 +181,90 @@ const OFPOxmIdCodec: CustomCodec = {
   },
 };
 
+// ---- a bare 32-bit OXM/NXM header naming a field (NX reg_load/reg_move/stack/ct): "" for 0
+const OxmHeader: CustomCodec = {
+  dec(dv, _u8, p, end) {
+    if (p + 4 > end) throw fail('bad_length', 'field header needs 4 bytes', p);
+    const hdr = dv.getUint32(p);
+    st.nx = p + 4;
+    return hdr === 0 ? '' : oxmNameOf(hdr >>> 16, (hdr >>> 9) & 0x7f);
+  },
+  enc(dv, _u8, p, v, path) {
+    if (typeof v !== 'string') throw new OfEncodeError('expected a field name', path);
+    if (v === '') dv.setUint32(p, 0);
+    else { const d = oxmDescByName(v); dv.setUint32(p, oxmHeaderOf(v, 0, d ? d.size : 0, path).hdr); }
+    return p + 4;
+  },
+};
+
+// ---- NX dec_ttl_cnt_ids: u16 count, 4 pad, count × u16 controller ids
+const CntIds: CustomCodec = {
+  dec(dv, _u8, p, end) {
+    if (p + 6 > end) throw fail('bad_length', 'dec_ttl_cnt_ids needs 6 bytes', p);
+    const n = dv.getUint16(p);
+    if (p + 6 + 2 * n > end) throw fail('bad_length', `dec_ttl_cnt_ids count ${n} runs past the action`, p);
+    const ids: number[] = [];
+    for (let i = 0; i < n; i++) ids.push(dv.getUint16(p + 6 + 2 * i));
+    st.nx = p + 6 + 2 * n;
+    return ids;
+  },
+  enc(dv, _u8, p, v, path) {
+    if (!Array.isArray(v) || v.length > 0xffff || v.some((x) => typeof x !== 'number' || (x & 0xffff) !== x)) {
+      throw new OfEncodeError('expected a list of u16 controller ids', path);
+    }
+    dv.setUint16(p, v.length);
+    dv.setUint32(p + 2, 0);
+    (v as number[]).forEach((x, i) => dv.setUint16(p + 6 + 2 * i, x));
+    return p + 6 + 2 * v.length;
+  },
+};
+
+// ---- NX nat (inside ct): flags, range_present bits, then only the present range fields, padded to 8
+const NAT_KEYS = [['range_ipv4_min', 4], ['range_ipv4_max', 4], ['range_ipv6_min', 16], ['range_ipv6_max', 16],
+  ['range_proto_min', 2], ['range_proto_max', 2]] as const;
+const NXActionNAT: CustomCodec = {
+  kind: 'NXActionNAT',
+  dec(dv, u8, o, end) {
+    if (o + 16 > end) throw fail('bad_length', `NXActionNAT needs 16 bytes, ${end - o} left`, o);
+    const len = dv.getUint16(o + 2);
+    if (len < 16 || (len & 7) || o + len > end) throw fail('bad_length', `NXActionNAT length ${len} is invalid here`, o + 2);
+    const present = dv.getUint16(o + 14);
+    const r: Record<string, unknown> = { kind: 'NXActionNAT', type: dv.getUint16(o), len, experimenter: dv.getUint32(o + 4),
+      subtype: dv.getUint16(o + 8), flags: dv.getUint16(o + 12) };
+    let p = o + 16;
+    NAT_KEYS.forEach(([k, n], i) => {
+      const on = (present >> i) & 1;
+      if (on && p + n > o + len) throw fail('bad_length', `NXActionNAT ${k} runs past the action`, p);
+      r[k] = !on ? (n === 2 ? null : '') : n === 4 ? ipv4ToString(u8, p) : n === 16 ? ipv6ToString(dv, p) : dv.getUint16(p);
+      if (on) p += n;
+    });
+    st.nx = o + len;
+    return r;
+  },
+  enc(dv, u8, o, v, path) {
+    if (!isObj(v)) throw new OfEncodeError('expected an NXActionNAT', path);
+    const flags = v.flags;
+    if (typeof flags !== 'number' || (flags & 0xffff) !== flags) throw new OfEncodeError('flags must be a u16', `${path}.flags`);
+    dv.setUint16(o, 0xffff); dv.setUint32(o + 4, NX_EXPERIMENTER_ID); dv.setUint16(o + 8, 36); dv.setUint16(o + 10, 0);
+    dv.setUint16(o + 12, flags);
+    let p = o + 16, present = 0;
+    NAT_KEYS.forEach(([k, n], i) => {
+      const x = v[k];
+      if (x === undefined || x === null || x === '') return;
+      present |= 1 << i;
+      if (n === 4) writeIpv4(dv, p, x, `${path}.${k}`);
+      else if (n === 16) writeIpv6(dv, p, x, `${path}.${k}`);
+      else if (typeof x !== 'number' || (x & 0xffff) !== x) throw new OfEncodeError('expected a u16', `${path}.${k}`);
+      else dv.setUint16(p, x);
+      p += n;
+    });
+    dv.setUint16(o + 14, present);
+    while ((p - o) & 7) u8[p++] = 0;
+    dv.setUint16(o + 2, p - o);
+    return p;
+  },
+};
+
 export const customs: Record<string, CustomCodec> = {
-  Oxm, OxmList, VersionBitmap, LearnSpecs, ONFFlowMonitorRequest: ONFFlowMonitorRequestCodec, OFPOxmId: OFPOxmIdCodec,
+  NXActionNAT, OxmHeader, CntIds, Oxm, OxmList, VersionBitmap, LearnSpecs, ONFFlowMonitorRequest: ONFFlowMonitorRequestCodec, OFPOxmId: OFPOxmIdCodec,
 };

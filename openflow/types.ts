@@ -81,11 +81,47 @@ export interface NXActionLearn extends ActionBase {
   idle_timeout: number; hard_timeout: number; priority: number; cookie: bigint; flags: number; table_id: number;
   fin_idle_timeout: number; fin_hard_timeout: number; specs: NXFlowSpec[];
 }
+interface NXBase extends ActionBase { experimenter?: number; subtype?: number }
+export interface NXActionResubmit extends NXBase { kind: 'NXActionResubmit'; in_port: number }
+export interface NXActionResubmitTable extends NXBase { kind: 'NXActionResubmitTable'; in_port: number; table_id: number }
+/** dst/src fields are Ryu field names ("reg0", "eth_dst_nxm", …). */
+export interface NXActionRegLoad extends NXBase { kind: 'NXActionRegLoad'; ofs_nbits: number; dst: string; value: bigint }
+export interface NXActionRegMove extends NXBase {
+  kind: 'NXActionRegMove'; n_bits: number; src_ofs: number; dst_ofs: number; src_field: string; dst_field: string;
+}
+/** Ryu keeps the note's padding zeros in `note`. */
+export interface NXActionNote extends NXBase { kind: 'NXActionNote'; note: number[] }
+export interface NXActionOutputTrunc extends NXBase { kind: 'NXActionOutputTrunc'; port: number; max_len: number }
+export interface NXActionFinTimeout extends NXBase { kind: 'NXActionFinTimeout'; fin_idle_timeout: number; fin_hard_timeout: number }
+export interface NXActionController extends NXBase { kind: 'NXActionController'; max_len: number; controller_id: number; reason: number }
+export interface NXActionDecTtlCntIds extends NXBase { kind: 'NXActionDecTtlCntIds'; cnt_ids: number[] }
+export interface NXActionStackPush extends NXBase { kind: 'NXActionStackPush'; start: number; field: string; end: number }
+export interface NXActionStackPop extends NXBase { kind: 'NXActionStackPop'; start: number; field: string; end: number }
+export interface NXActionSample extends NXBase {
+  kind: 'NXActionSample'; probability: number; collector_set_id: number; obs_domain_id: number; obs_point_id: number;
+}
+export interface NXActionSample2 extends NXBase {
+  kind: 'NXActionSample2'; probability: number; collector_set_id: number; obs_domain_id: number; obs_point_id: number; sampling_port: number;
+}
+/** zone_src "" = immediate zone in zone_ofs_nbits. */
+export interface NXActionCT extends NXBase {
+  kind: 'NXActionCT'; flags: number; zone_src: string; zone_ofs_nbits: number; recirc_table: number; alg: number; actions: OfAction[];
+}
+export interface NXActionCTClear extends NXBase { kind: 'NXActionCTClear' }
+/** Absent ranges: "" for addresses, null for ports (as Ryu). */
+export interface NXActionNAT extends NXBase {
+  kind: 'NXActionNAT'; flags: number; range_ipv4_min?: string; range_ipv4_max?: string; range_ipv6_min?: string;
+  range_ipv6_max?: string; range_proto_min?: number | null; range_proto_max?: number | null;
+}
+export type NXActionKnown =
+  | NXActionConjunction | NXActionLearn | NXActionResubmit | NXActionResubmitTable | NXActionRegLoad | NXActionRegMove
+  | NXActionNote | NXActionOutputTrunc | NXActionFinTimeout | NXActionController | NXActionDecTtlCntIds
+  | NXActionStackPush | NXActionStackPop | NXActionSample | NXActionSample2 | NXActionCT | NXActionCTClear | NXActionNAT;
 export type OfAction =
   | OFPActionOutput | OFPActionCopyTtlOut | OFPActionCopyTtlIn | OFPActionSetMplsTtl | OFPActionDecMplsTtl
   | OFPActionPushVlan | OFPActionPopVlan | OFPActionPushMpls | OFPActionPopMpls | OFPActionSetQueue
   | OFPActionGroup | OFPActionSetNwTtl | OFPActionDecNwTtl | OFPActionSetField | OFPActionPushPbb
-  | OFPActionPopPbb | OFPActionExperimenterUnknown | NXActionUnknown | NXActionConjunction | NXActionLearn;
+  | OFPActionPopPbb | OFPActionExperimenterUnknown | NXActionUnknown | NXActionKnown;
 
 // ---------------------------------------------------------------------------------------------- instructions
 interface InstructionBase { len?: number }

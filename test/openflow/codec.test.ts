@@ -250,6 +250,20 @@ const ACTIONS: OfAction[] = [
       { kind: 'NXFlowSpecMatch', src: ['vlan_vid', 0], dst: ['vlan_vid', 0], n_bits: 12 },
       { kind: 'NXFlowSpecLoad', src: 0x123456789n, dst: ['tunnel_id_nxm', 0], n_bits: 64 },
       { kind: 'NXFlowSpecOutput', src: ['in_port', 0], dst: '', n_bits: 32 }] },
+  { kind: 'NXActionResubmit', in_port: 0xfff8 }, { kind: 'NXActionResubmitTable', in_port: 0xfff8, table_id: 3 },
+  { kind: 'NXActionRegLoad', ofs_nbits: (4 << 6) | 7, dst: 'reg1', value: 0xffn },
+  { kind: 'NXActionRegMove', n_bits: 16, src_ofs: 0, dst_ofs: 16, src_field: 'reg0', dst_field: 'tun_ipv4_dst' },
+  { kind: 'NXActionNote', note: [1, 2, 3, 4, 5, 6] }, { kind: 'NXActionOutputTrunc', port: 1, max_len: 100 },
+  { kind: 'NXActionFinTimeout', fin_idle_timeout: 1, fin_hard_timeout: 2 },
+  { kind: 'NXActionController', max_len: 128, controller_id: 0, reason: 1 },
+  { kind: 'NXActionDecTtlCntIds', cnt_ids: [1, 2, 3] },
+  { kind: 'NXActionStackPush', start: 0, field: 'reg2', end: 31 }, { kind: 'NXActionStackPop', start: 0, field: 'reg2', end: 31 },
+  { kind: 'NXActionSample', probability: 1, collector_set_id: 2, obs_domain_id: 3, obs_point_id: 4 },
+  { kind: 'NXActionSample2', probability: 1, collector_set_id: 2, obs_domain_id: 3, obs_point_id: 4, sampling_port: 5 },
+  { kind: 'NXActionCT', flags: 1, zone_src: '', zone_ofs_nbits: 7, recirc_table: 255, alg: 0, actions: [
+    { kind: 'NXActionNAT', flags: 1, range_ipv4_min: '10.0.0.1', range_ipv4_max: '10.0.0.9', range_proto_min: 1000, range_proto_max: 2000 },
+    { kind: 'OFPActionSetField', field: { field: 'ct_mark', value: 5 } }] },
+  { kind: 'NXActionCTClear' },
 ];
 const INSTRUCTIONS: OfInstruction[] = [
   { kind: 'OFPInstructionGotoTable', table_id: 2 },
