@@ -192,6 +192,11 @@ void rv_nf_heartbeat(struct rv_nf *nf) {
   nf->slot->heartbeat_tsc = now;
   if (now - nf->last_stats > nf->shm->tsc_hz) {
     nf->last_stats = now;
+    // the manager (primary) gone: nobody serves our rings any more, leave
+    if (nf->shm->manager_pid > 0 && nf->shm->manager_pid != getpid() && kill(nf->shm->manager_pid, 0) != 0 && errno == ESRCH) {
+      fprintf(stderr, "rv-nf: manager pid %d is gone, stopping\n", nf->shm->manager_pid);
+      nf->stop = 1;
+    }
     uint64_t a[4] = {nf->slot->rx, nf->slot->tx, nf->slot->drop, nf->slot->tx_retry};
     rv_nf_send_msg(nf, RV_MSG_STATS, a, nullptr);
   }
