@@ -512,8 +512,37 @@ export interface OrchestrationContext {
   orchestrator?: Partial<Omit<OrchestratorOptions, 'of' | 'cluster' | 'isLeader'>>;
 }
 
+/** Orchestrator options from the environment (for `rackvisor controller --zookeeper`, e.g. set by the lab):
+ *  RACKVISOR_ORCHESTRATOR='{"hopAffinity":"spread","scaling":{"sustainMs":500},"endpoints":[{"mac":"02:..","port":101}],
+ *  "pipeline":{"l2Miss":"flood"},"resyncMs":2000}' (JSON; endpoint dpids as hex strings). Invalid JSON is an error. */
+export function orchestratorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Omit<OrchestratorOptions, 'of' | 'cluster' | 'isLeader'>> {
+  const raw = env.RACKVISOR_ORCHESTRATOR;
+  if (!raw) return {};
+  let j: unknown;
+  try {
+    j = JSON.parse(raw);
+  } catch (e) {
+    throw new Error(`RACKVISOR_ORCHESTRATOR is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!j || typeof j !== 'object') throw new Error('RACKVISOR_ORCHESTRATOR must be a JSON object');
+  const o = j as Record<string, unknown>;
+  const out: Partial<Omit<OrchestratorOptions, 'of' | 'cluster' | 'isLeader'>> = {};
+  if (o.hopAffinity === 'spread' || o.hopAffinity === 'colocate') out.hopAffinity = o.hopAffinity;
+  if (o.scaling && typeof o.scaling === 'object') out.scaling = o.scaling as Partial<ScalingPolicy>;
+  if (o.pipeline && typeof o.pipeline === 'object') out.pipeline = o.pipeline as PipelineOptions;
+  for (const k of ['debounceMs', 'auditMs', 'resyncMs'] as const) if (typeof o[k] === 'number') out[k] = o[k];
+  if (Array.isArray(o.endpoints)) {
+    out.endpoints = (o.endpoints as Array<{ mac?: unknown; port?: unknown; dpid?: unknown }>).map((e) => {
+      if (typeof e.mac !== 'string' || typeof e.port !== 'number') throw new Error('RACKVISOR_ORCHESTRATOR endpoints need {mac, port}');
+      return { mac: e.mac, port: e.port, ...(typeof e.dpid === 'string' ? { dpid: BigInt('0x' + e.dpid.replace(/^0x/, '')) } : {}) };
+    });
+  }
+  return out;
+}
+
 /** Starts cluster view + leader election + orchestrator on a running controller. */
 export async function startOrchestration(ctx: OrchestrationContext): Promise<{ stop(): Promise<void>; orchestrator: Orchestrator; cluster: ControllerClusterView; election: ControllerElection }> {
+  const envOpts = orchestratorOptionsFromEnv();
   const of = ctx.handle ?? ctx.controller;
   const log = ctx.log ?? ((level, text) => (level === 'warn' ? console.warn(text) : console.log(text)));
   // The pipeline owns tables 0-3; the reactive L2 app would put learned flows in table 0 ahead of steering.
@@ -528,7 +557,7 @@ export async function startOrchestration(ctx: OrchestrationContext): Promise<{ s
   const cluster = await ControllerClusterView.open({ connectString: ctx.zookeeper, sessionTimeoutMs: ctx.sessionTimeoutMs ?? 4000, root: ctx.root });
   await cluster.store.ensureLayout();
   const election = new ControllerElection(cluster.store, { controllerId: ctx.controllerId ?? `${hostname()}-${process.pid}`, of, log });
-  const orchestrator = new Orchestrator({ ...(ctx.orchestrator ?? {}), of, cluster, isLeader: () => election.isLeader, log });
+  const orchestrator = new Orchestrator({ ...envOpts, ...(ctx.orchestrator ?? {}), of, cluster, isLeader: () => election.isLeader, log });
   election.on('role', ({ role }) => {
     if (role === 'MASTER') orchestrator.trigger('leader', 0);
   });
