@@ -166,11 +166,28 @@ export class ZkSession extends EventEmitter<SessionEvents> {
     await this.current.close();
   }
 
-  /** Forces the server to expire the current session (tests): resumes it on a second handle and closes that. */
+  /**
+   * Forces the server to expire the current session (tests): resumes it on a second handle and closes
+   * that. The original handle may win the session back (it reconnects at once when the server moves the
+   * session away from it) before the close goes out, so this repeats until the session really expired.
+   */
   async expireForTest(): Promise<void> {
-    const creds = this.current.credentials();
-    const other = await this.connector.connect({ ...ZkSession.connectOpts(this.opts), resume: creds });
-    await other.close();
+    const victim = this.current;
+    const creds = victim.credentials();
+    for (let i = 0; i < 20; i++) {
+      try {
+        const other = await this.connector.connect({ ...ZkSession.connectOpts(this.opts), resume: creds, connectTimeoutMs: 3000 });
+        await other.close();
+      } catch (e) {
+        if (isZkError(e, 'SESSION_EXPIRED')) return; // already gone
+      }
+      const deadline = Date.now() + 1000;
+      while (Date.now() < deadline) {
+        if (victim.state === 'expired' || this.current !== victim) return;
+        await sleep(20);
+      }
+    }
+    throw new Error('could not expire the session');
   }
 }
 
