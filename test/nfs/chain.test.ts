@@ -29,7 +29,10 @@ async function startNf(bin: string, extra: string[]): Promise<Nf> {
   p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   p.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
   const exited = new Promise<number | null>((r) => p.on('exit', (code) => { m.instanceExited(id); r(code); }));
-  await Promise.race([m.waitState(id, 'running', 20000), exited.then((c) => { throw new Error(`${bin} exited ${c}: ${out}`); })]);
+  // 'running' is the NF's own slot state; wait until the manager has routed the instance too
+  // (it does so when it reads the READY message), else the first frames find no instance
+  await Promise.race([m.waitFor((s) => s.nfs.some((n) => n.instance === id && n.state === 'running' && n.routed), 20000, `${bin} routed`),
+    exited.then((c) => { throw new Error(`${bin} exited ${c}: ${out}`); })]);
   m.setPath(id, [id], OUT);
   m.setDefaultPath(id);
   m.native.flowClear();
@@ -176,6 +179,7 @@ test.serial('lpm_router NF: longest prefix match → OUT port / drop, TTL decrem
     ...Array.from({ length: 10 }, (_, i) => f('1.1.1.1', `172.16.0.${i + 1}`, 1, 2)),
   ];
   const got = await through(frames, 30);
+  if (got.length !== 30) t.log(`drops ${JSON.stringify(m.stats().drops)} nf ${JSON.stringify(m.stats().nfs.find((n) => n.instance === nf.id))} out: ${nf.out()}`);
   t.is(got.length, 30);
   for (const b of got) {
     t.is(b.readUInt8(30), 10); t.is(b.readUInt8(32), 1);

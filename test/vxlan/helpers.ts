@@ -7,7 +7,15 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parseIpv4, parseMac, internetChecksum } from '../../vxlan/index.js';
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The repository root (the folder holding native/Makefile), from the source tree or from dist/. */
+export const ROOT = ((): string => {
+  let d = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(d, 'native', 'Makefile'))) return d;
+    d = dirname(d);
+  }
+  throw new Error('repository root (native/Makefile) not found');
+})();
 export const TOOL = join(ROOT, 'native', 'build', 'test', 'vxlan_tool');
 export const NF_LOGIC_TEST = join(ROOT, 'native', 'build', 'test', 'nf_logic_test');
 
