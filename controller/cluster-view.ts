@@ -14,10 +14,23 @@ export class ControllerClusterView {
   readonly view: LiveView;
   private readonly ownsStore: boolean;
 
+  private readonly gcTimers = new Set<NodeJS.Timeout>();
+
   private constructor(store: ClusterStore, view: LiveView, ownsStore: boolean) {
     this.store = store;
     this.view = view;
     this.ownsStore = ownsStore;
+    // A host's stats nodes are ephemeral and vanish with it; its (then empty) stats/<host> directory is
+    // removed a moment later unless the host came back (deleting only succeeds if it is empty).
+    view.on('host', (e) => {
+      if (e.op !== 'removed') return;
+      const t = setTimeout(() => {
+        this.gcTimers.delete(t);
+        if (!this.view.hosts().has(e.id)) void this.store.gcStats(e.id).catch(() => undefined);
+      }, 1000);
+      t.unref();
+      this.gcTimers.add(t);
+    });
   }
 
   /** Opens a session (or uses `store`), loads the whole view and keeps it live. */
@@ -83,6 +96,7 @@ export class ControllerClusterView {
   }
 
   async close(): Promise<void> {
+    for (const t of this.gcTimers) clearTimeout(t);
     this.view.close();
     if (this.ownsStore) await this.store.close();
   }

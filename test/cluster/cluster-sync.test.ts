@@ -138,6 +138,8 @@ test.serial('an agent killed with SIGKILL: its host, instances and stats vanish 
   t.is(ctl.assignments().get('hk')?.instances.length, 2);
   const conn = await ctl.store.session.ready();
   t.deepEqual(await conn.getChildren(ctl.store.layout.instancesDir('fw')), []);
+  // The empty stats/<host> directory is garbage-collected by the controller view.
+  await waitUntil(async () => (await conn.exists(ctl.store.layout.statsHost('hk'))) === null, 4000, 'stats/hk removed');
 });
 
 test.serial('an agent restarted under the same host id re-registers once the old session is gone', async (t) => {
