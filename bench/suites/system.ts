@@ -4,7 +4,8 @@
 // a private OVS (ToR bridge with dummy ports), our OpenFlow controller, the orchestrator, and one host agent per
 // host running the real agent ZooKeeper logic (host/cluster-sync.ts) over a scripted NF runner that starts NFs at
 // once and reports the load we set (the DPDK data plane is NOT part of this rig).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -19,7 +20,11 @@ import { Ledger } from '../../labs/lib/ledger.js';
 import { startOvs, type OvsInstance } from '../../labs/lib/ovs.js';
 import { startZooKeeper, type ZooKeeperServer } from '../../labs/lib/zookeeper.js';
 import { freePort } from '../../labs/lib/ports.js';
-import { sleep, waitFor } from '../../labs/lib/exec.js';
+import { sleep, tryRun, waitFor } from '../../labs/lib/exec.js';
+import { createNetns, createVeth, nsExec, addAddress, txChecksumOff, linkMac } from '../../labs/lib/netns.js';
+import { processStartTime } from '../../labs/lib/proc.js';
+import { PipelineInstaller } from '../../controller/pipeline/installer.js';
+import type { HostStats } from '../../host/agent.js';
 import { compilePipeline } from '../../controller/pipeline/compile.js';
 import { diffPipeline } from '../../controller/pipeline/reconcile.js';
 import type { PipelineModel } from '../../controller/pipeline/model.js';
@@ -223,6 +228,176 @@ export class ControlPlaneRig {
   }
 }
 
+// ------------------------------------------------------------------------------------------ data-plane rig
+
+/**
+ * The data plane through the compiled pipeline: a private OVS ToR programmed by our controller (compilePipeline +
+ * PipelineInstaller), namespaces c1, s1 (edge) and h1, h2 (hosts), two real host agents (`rackvisor host run`:
+ * DPDK managers on af_packet ports, native monitor@h1 and firewall@h2, VXLAN between them). `install(true)` steers
+ * c1 → s1 IPv4 through the chain; `install(false)` is the ToR-only path (pure L2).
+ */
+export class DataplaneRig {
+  readonly sfx = randomBytes(2).toString('hex');
+  readonly ns: Record<'c1' | 's1' | 'h1' | 'h2', string>;
+  readonly dir = mkdtempSync(join(tmpdir(), 'rvt-dpr-'));
+  readonly ledger = Ledger.open(join(this.dir, 'ledger.json'));
+  readonly ctrl = new Controller({ host: '127.0.0.1', port: 0, apps: [], log: () => undefined });
+  readonly br: string;
+  readonly dpid = BigInt('0x' + randomBytes(6).toString('hex'));
+  readonly ports: Record<string, number> = {};
+  readonly macs: Record<string, string> = {};
+  readonly agents: Array<{ name: string; p: ChildProcess; out: () => string; sock: string }> = [];
+  ovs!: OvsInstance;
+  installer!: PipelineInstaller;
+
+  private constructor() {
+    this.ns = { c1: `rvd-${this.sfx}-c1`, s1: `rvd-${this.sfx}-s1`, h1: `rvd-${this.sfx}-h1`, h2: `rvd-${this.sfx}-h2` };
+    this.br = `rvd${this.sfx}tor`;
+  }
+
+  static async start(): Promise<DataplaneRig> {
+    const r = new DataplaneRig();
+    try {
+      await r.init();
+      return r;
+    } catch (e) {
+      await r.stop().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async must(ns: string, cmd: string[]): Promise<string> {
+    const r = await nsExec(ns, cmd);
+    if (r.code !== 0) throw new Error(`${ns}: ${cmd.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  private async init(): Promise<void> {
+    await this.ctrl.start();
+    for (const ns of Object.values(this.ns)) {
+      await createNetns(ns, this.ledger);
+      await this.must(ns, ['sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
+      await this.must(ns, ['sysctl', '-q', '-w', 'net.ipv6.conf.default.disable_ipv6=1']);
+      await this.must(ns, ['ip', 'link', 'set', 'lo', 'up']);
+    }
+    this.ovs = await startOvs({ ledger: this.ledger });
+    await this.ovs.addBridge(this.br, { failMode: 'secure', controller: `tcp:127.0.0.1:${this.ctrl.port}`, dpid: this.dpid.toString(16).padStart(16, '0') });
+    for (const [k, ns] of Object.entries(this.ns)) {
+      const outer = `rv${this.sfx}o${k}`;
+      const inner = `rv${this.sfx}i${k}`;
+      await createVeth({ name: outer }, { name: inner, netns: ns }, this.ledger);
+      await tryRun('sysctl', ['-q', '-w', `net.ipv6.conf.${outer}.disable_ipv6=1`]);
+      await txChecksumOff(inner, ns);
+      await txChecksumOff(outer);
+      this.ports[k] = await this.ovs.addPort(this.br, outer);
+      this.macs[k] = await linkMac(inner, ns);
+    }
+    await addAddress(`rv${this.sfx}ic1`, '10.0.0.1/24', this.ns.c1);
+    await addAddress(`rv${this.sfx}is1`, '10.0.0.2/24', this.ns.s1);
+    if (!(await waitFor(() => this.ctrl.session(this.dpid) !== undefined, 20_000, 50))) throw new Error('ToR did not connect to the controller');
+    this.installer = new PipelineInstaller(this.ctrl.session(this.dpid)!);
+    await this.install(true);
+    const root = process.cwd();
+    const common = { services: { monitor: 1, firewall: 2 }, paths: [{ id: 1, services: [1, 2] }], defaultPath: 1, hugepages: { sizeMb: 256 }, heartbeatTimeoutMs: 3000 };
+    const rules = join(this.dir, 'fw.rules');
+    writeFileSync(rules, 'default allow\ndrop proto udp dport 9999\n');
+    const h1ip = '192.168.52.1';
+    const h2ip = '192.168.52.2';
+    await this.startAgent(root, 'h1', {
+      ...common, hostId: `h1-${this.sfx}`, filePrefix: `rvd-${this.sfx}-h1`, ports: [`net_af_packet0,iface=rv${this.sfx}ih1`], controlSocket: join(this.dir, 'h1.sock'),
+      nfs: [{ service: 'monitor', serviceId: 1, kind: 'native' }],
+      vxlan: { mac: this.macs['h1'], ip: h1ip, tunnels: [{ ip: h2ip, mac: this.macs['h2'] }], remoteServices: [{ service: 2, mac: this.macs['h2'], ip: h2ip }] },
+    });
+    await this.startAgent(root, 'h2', {
+      ...common, hostId: `h2-${this.sfx}`, filePrefix: `rvd-${this.sfx}-h2`, ports: [`net_af_packet0,iface=rv${this.sfx}ih2`], controlSocket: join(this.dir, 'h2.sock'),
+      nfs: [{ service: 'firewall', serviceId: 2, kind: 'native', args: ['--rules', rules] }],
+      vxlan: { mac: this.macs['h2'], ip: h2ip, tunnels: [{ ip: h1ip, mac: this.macs['h1'] }] },
+    });
+    for (const a of this.agents) {
+      const ok = await waitFor(async () => (await this.hostStats(a.sock)).nfs.some((n) => n.state === 'running'), 60_000, 500);
+      if (!ok) throw new Error(`NF on ${a.name} not running: ${a.out()}`);
+    }
+  }
+
+  model(withChain: boolean): PipelineModel {
+    const P = this.ports;
+    return {
+      dpid: this.dpid,
+      tenants: [{ id: 't1', ports: [P['c1']!, P['s1']!] }],
+      hosts: [
+        { id: 'h1', port: P['h1']!, mac: this.macs['h1']! },
+        { id: 'h2', port: P['h2']!, mac: this.macs['h2']! },
+      ],
+      endpoints: [
+        { mac: this.macs['c1']!, port: P['c1']! },
+        { mac: this.macs['s1']!, port: P['s1']! },
+      ],
+      chains: withChain ? [{ id: 'web', tenant: 't1', match: { inPorts: [P['c1']!], ipv4Dst: '10.0.0.2/32' }, hops: [{ service: 'monitor' }, { service: 'firewall' }] }] : [],
+      instances: [
+        { id: 'monitor@h1:0', service: 'monitor', host: 'h1' },
+        { id: 'firewall@h2:0', service: 'firewall', host: 'h2' },
+      ],
+    };
+  }
+
+  install(withChain: boolean): ReturnType<PipelineInstaller['install']> {
+    return this.installer.install(compilePipeline(this.model(withChain)));
+  }
+
+  private async startAgent(root: string, name: string, cfg: Record<string, unknown>): Promise<void> {
+    const file = join(this.dir, `${name}.json`);
+    writeFileSync(file, JSON.stringify(cfg, null, 2));
+    const prefix = cfg['filePrefix'] as string;
+    this.ledger.record({ kind: 'mount', path: `/tmp/rv-huge-${prefix}` });
+    this.ledger.record({ kind: 'dir', path: `/tmp/rv-huge-${prefix}` });
+    this.ledger.record({ kind: 'dir', path: `/var/run/dpdk/${prefix}` });
+    const ns = this.ns[name as 'h1' | 'h2'];
+    const p = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(root, 'cli', 'main.ts'), 'host', 'run', '-c', file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.ledger.record({ kind: 'process', pid: p.pid!, startTime: processStartTime(p.pid!), label: `host agent ${name}` });
+    let out = '';
+    p.stdout!.on('data', (d: Buffer) => { out = (out + d.toString()).slice(-20_000); });
+    p.stderr!.on('data', (d: Buffer) => { out = (out + d.toString()).slice(-20_000); });
+    this.agents.push({ name, p, out: () => out, sock: cfg['controlSocket'] as string });
+    const up = await waitFor(() => out.includes('manager up') || p.exitCode !== null, 90_000, 200);
+    if (!up || p.exitCode !== null) throw new Error(`agent ${name} did not come up: ${out}`);
+  }
+
+  async hostStats(sock: string): Promise<HostStats> {
+    const r = await tryRun(process.execPath, ['--import', 'tsx', join(process.cwd(), 'cli', 'main.ts'), 'host', 'stats', '--socket', sock, '--json', '--sample', '100'], { timeoutMs: 30_000 });
+    if (r.code !== 0) throw new Error(`host stats: ${r.stderr}`);
+    return JSON.parse(r.stdout) as HostStats;
+  }
+
+  /** UDP packets/s received by s1 from c1 (iperf3, 64-byte payloads, unlimited rate, `seconds` long). */
+  async udpPps(seconds: number): Promise<number> {
+    const srv = spawn('ip', ['netns', 'exec', this.ns.s1, 'iperf3', '-s', '-1', '-B', '10.0.0.2', '-p', '5201'], { stdio: 'ignore' });
+    this.ledger.record({ kind: 'process', pid: srv.pid!, startTime: processStartTime(srv.pid!), label: 'iperf3 server' });
+    try {
+      await sleep(500);
+      const r = await nsExec(this.ns.c1, ['iperf3', '-c', '10.0.0.2', '-p', '5201', '-u', '-b', '0', '-l', '64', '-t', String(seconds), '-J'], { timeoutMs: (seconds + 20) * 1000 });
+      const j = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { end?: { sum?: { packets?: number; lost_packets?: number; seconds?: number } }; error?: string };
+      if (j.error || !j.end?.sum) throw new Error(`iperf3: ${j.error ?? r.stderr}`);
+      const s = j.end.sum;
+      return ((s.packets ?? 0) - (s.lost_packets ?? 0)) / (s.seconds ?? seconds);
+    } finally {
+      if (srv.exitCode === null) srv.kill('SIGTERM');
+      await waitFor(() => srv.exitCode !== null || srv.signalCode !== null, 5000, 50);
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const a of this.agents) {
+      if (a.p.exitCode === null) {
+        a.p.kill('SIGTERM');
+        await waitFor(() => a.p.exitCode !== null, 20_000, 100);
+      }
+    }
+    await this.ctrl.stop();
+    await this.ledger.teardown();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
 // ------------------------------------------------------------------------------------------ the suite
 
 const CHAIN: Chain = { id: 'web', tenant: 't1', services: ['fw', 'mon'], match: { inPort: 1, ipDst: '10.0.2.0/24' } };
@@ -327,6 +502,28 @@ const suite: BenchSuite = {
       return { median: s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2, min: s[0]!, max: s[s.length - 1]! };
     };
     const runs = Math.max(1, ctx.runs);
+
+    // lab path: client → ToR → chain (monitor@h1 → VXLAN → firewall@h2) → ToR → server vs the ToR-only path
+    const dp = await DataplaneRig.start();
+    try {
+      const chainPps: number[] = [];
+      const torPps: number[] = [];
+      for (let r = 0; r < runs; r++) {
+        await dp.install(false);
+        torPps.push(await dp.udpPps(3));
+        await dp.install(true);
+        chainPps.push(await dp.udpPps(3));
+        ctx.log(`pps run ${r + 1}: ToR-only ${torPps.at(-1)!.toFixed(0)}, through the chain ${chainPps.at(-1)!.toFixed(0)}`);
+      }
+      const ours = med(chainPps);
+      const peer = med(torPps).median;
+      res.push(result('lab path: c1 → ToR → monitor@h1 → VXLAN → firewall@h2 → ToR → s1 (UDP 64 B)', ours, 'pps', {
+        peer: { name: 'ToR-only path (same run)', value: peer }, target: '≥ 0.8× ToR-only', met: ours.median >= 0.8 * peer,
+        note: 'iperf3 -u -l 64 -b 0 from namespace c1 to s1; pipeline compiled and installed by our controller; af_packet ports; the chain crosses the userspace switch 3 times, the ToR-only path once',
+      }));
+    } finally {
+      await dp.stop();
+    }
 
     const f = med(await failoverRuns(runs, ctx.log));
     res.push(result('failover: host link down → steering moved (barrier-confirmed)', f, 'ms', {
