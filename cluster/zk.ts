@@ -275,7 +275,12 @@ const CM_CONNECTED_RO = 3;
  *    socket is dropped when nothing arrived for 2/3 of the session timeout (pings go every 1/3).
  */
 function harden(client: zookeeper.Client): () => void {
-  const cm = (client as unknown as { connectionManager: ConnectionManagerInternals }).connectionManager;
+  const cm = (client as unknown as { connectionManager?: ConnectionManagerInternals }).connectionManager;
+  if (!cm || typeof cm.onSocketConnected !== 'function' || typeof cm.onSocketClosed !== 'function' || typeof cm.onSocketData !== 'function') {
+    // A library version with different internals: run unpatched rather than break it.
+    process.emitWarning('node-zookeeper-client internals changed: reconnect hardening disabled (cluster/zk.ts harden())');
+    return () => undefined;
+  }
   let lastRx = Date.now();
   const origConnected = cm.onSocketConnected;
   cm.onSocketConnected = function () {

@@ -110,6 +110,32 @@ test('stats: published about once a second in one batch and seen by the controll
   t.deepEqual(ctl.stats('h1').map((s) => s.instance).sort(), ['fw:0', 'fw:1', 'fw:2'], 'the stopped instance\'s stats stay gone');
 });
 
+test.serial('agent session expiry: host and instances re-registered once, stats republished, assignment watch re-armed', async (t) => {
+  const root = uniqueRoot();
+  const ctl = await controller(root);
+  await ctl.putService(svc('fw', 1));
+  const runner = new FakeRunner();
+  const a = await agent(root, 'he', runner, 200);
+  await ctl.assign('he', [{ service: 'fw', index: 0 }, { service: 'fw', index: 1 }], 'absent');
+  await ctl.waitFor(() => ctl.instances('fw').length === 2 && ctl.stats('he').length === 2, 5000);
+  const old = a.clusterStore.session.sessionId;
+  await a.clusterStore.session.expireForTest();
+  await waitUntil(() => a.clusterStore.session.generation === 2, 8000, 'agent on a new session');
+  const conn = await ctl.store.session.ready();
+  await waitUntil(async () => (await conn.exists(ctl.store.layout.host('he')))?.ephemeralOwner === a.clusterStore.session.sessionId, 5000, 'host re-registered');
+  await ctl.waitFor(() => ctl.hosts().has('he') && ctl.instances('fw').length === 2 && ctl.stats('he').length === 2, 5000);
+  t.not(a.clusterStore.session.sessionId, old);
+  t.deepEqual((await conn.getChildren(ctl.store.layout.instancesDir('fw'))).sort(), ['he:0', 'he:1'], 'no duplicates');
+  for (const k of ['he:0', 'he:1']) {
+    t.is((await conn.exists(`${ctl.store.layout.instancesDir('fw')}/${k}`))?.ephemeralOwner, a.clusterStore.session.sessionId);
+  }
+  t.is(runner.calls.filter((c) => c.startsWith('start')).length, 2, 'the NFs kept running: no restart');
+  // The assignment watch lives on the new session.
+  await ctl.updateAssignment('he', (cur) => [...cur, { service: 'fw', index: 2 }]);
+  await ctl.waitFor(() => ctl.instances('fw').length === 3, 5000);
+  t.true(runner.running.has('fw:2'));
+});
+
 test.serial('an agent killed with SIGKILL: its host, instances and stats vanish within the session timeout and the view updates', async (t) => {
   const root = uniqueRoot();
   const ctl = await controller(root);
