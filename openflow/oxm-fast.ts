@@ -33,9 +33,9 @@ function writeStmt(d: OxmDesc, pos: string, val: string, isMask: boolean): strin
     case 'u32': return `${chk('>>>0')}dv.setUint32(${pos},${val});`;
     case 'u64': return `dv.setBigUint64(${pos},typeof ${val}==='bigint'&&${val}>=0n&&${val}<=0xffffffffffffffffn?${val}:BIG(${val},64,path+'.'+${p}));`;
     case 'u128': return `{const b=BIG(${val},128,path+'.'+${p});dv.setBigUint64(${pos},b>>64n);dv.setBigUint64(${pos}+8,b&0xffffffffffffffffn);}`;
-    case 'mac': return `WMAC(u8,${pos},${val},path+'.'+${p});`;
-    case 'ipv4': return `WIP4(dv,${pos},${val},path+'.'+${p});`;
-    default: return `WIP6(dv,${pos},${val},path+'.'+${p});`;
+    case 'mac': return `WMAC(u8,${pos},${val},path,${p});`;
+    case 'ipv4': return `WIP4(dv,${pos},${val},path,${p});`;
+    default: return `WIP6(dv,${pos},${val},path,${p});`;
   }
 }
 
