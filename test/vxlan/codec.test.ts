@@ -239,3 +239,30 @@ test('tunnel table: validation, unique IPs, diff, JSON', (t) => {
   t.false(next.remove('nope'));
   t.throws(() => TunnelTable.fromJSON({}), { instanceOf: TunnelTableError });
 });
+
+test('decapsulate: 20 000 random and mutated frames only ever return or throw VxlanError', (t) => {
+  let seed = 12345;
+  const rnd = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed >>> 8; };
+  const base = encapsulate(innerFrame(80), { srcMac: A.mac, srcIp: A.ip, dstMac: B.mac, dstIp: B.ip, vni: 0x101 });
+  const reasons = new Map<string, number>();
+  for (let i = 0; i < 20000; i++) {
+    let f: Uint8Array;
+    if (i % 2) {
+      f = new Uint8Array(rnd() % 160);
+      for (let k = 0; k < f.length; k++) f[k] = rnd() & 0xff;
+    } else {
+      f = base.slice(0, (rnd() % 3 === 0) ? rnd() % base.length : base.length);
+      for (let k = 0, n = 1 + (rnd() % 3); k < n && f.length; k++) f[14 + (rnd() % Math.max(1, Math.min(f.length - 14, 40)))] = rnd() & 0xff;
+    }
+    let r = 'ok';
+    try {
+      const d = decapsulate(f, { localMac: B.mac, localIp: B.ip, isRegisteredSource: (ip) => ip === A.ip, acceptsVni: (v) => v === 0x101 });
+      t.true(d.inner.length >= 14);
+    } catch (e) {
+      if (!(e instanceof VxlanError)) throw e;
+      r = e.reason;
+    }
+    reasons.set(r, (reasons.get(r) ?? 0) + 1);
+  }
+  t.true((reasons.get('ok') ?? 0) > 0 && (reasons.get('not_vxlan') ?? 0) > 0 && reasons.size >= 6, JSON.stringify([...reasons]));
+});
