@@ -229,8 +229,8 @@ export class HostAgent extends EventEmitter implements NfRunner {
         rec.exitCode = code;
         rec.signal = signal;
         if (rec.state !== 'stopping') rec.state = 'failed';
-        this.procs.delete(id);
-        try { this.manager.instanceExited(id); } catch { /* manager stopped */ }
+        if (this.procs.get(id) === p) this.procs.delete(id);
+        try { this.manager.instanceExited(id, p.pid); } catch { /* manager stopped */ }
         this.emit('nf-exit', { ...rec, output: [] });
         resolve();
       });

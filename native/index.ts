@@ -50,7 +50,7 @@ export interface NativeAddon {
   createInstance(id: number, service: number, name?: string, ringSize?: number): void;
   destroyInstance(id: number): number;
   sendMessage(id: number, type: number, args?: number[], text?: string): number;
-  instanceExited(id: number): void;
+  instanceExited(id: number, pid?: number): void;
   pollControl(): NativeEvent[];
   setPath(id: number, services: number[], outPort?: number): void;
   deletePath(id: number): number;
@@ -274,7 +274,8 @@ export class DataplaneManager extends EventEmitter {
   destroyInstance(id: number): number { return this.native.destroyInstance(id); }
   sendMessage(id: number, type: number, args: number[] = [], text = ''): number { return this.native.sendMessage(id, type, args, text); }
   stopInstance(id: number): number { return this.sendMessage(id, MsgType.STOP); }
-  instanceExited(id: number): void { if (this.stopped) return; this.native.instanceExited(id); this.pollControl(); }
+  /** The process of instance `id` exited (pid: only if it is still the slot's process, so a late notice never hits a restarted instance). */
+  instanceExited(id: number, pid?: number): void { if (this.stopped) return; this.native.instanceExited(id, pid); this.pollControl(); }
   get isStopped(): boolean { return this.stopped; }
   setPath(id: number, services: number[], outPort?: number): void { this.native.setPath(id, services, outPort); }
   deletePath(id: number): number { return this.native.deletePath(id); }

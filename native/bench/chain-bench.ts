@@ -34,7 +34,7 @@ function nf(cmd: string, pre: string[], id: number, extra: string[]): { p: Child
   let out = '';
   p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   p.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  return { p, out: () => out, exit: new Promise((r) => p.on('exit', (c) => { m.instanceExited(id); r(c); })) };
+  return { p, out: () => out, exit: new Promise((r) => p.on('exit', (c) => { m.instanceExited(id, p.pid); r(c); })) };
 }
 
 async function chain(middle: ('monitor' | 'ts')[], pathId: number): Promise<number> {

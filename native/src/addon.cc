@@ -156,7 +156,8 @@ Napi::Value SendMessage(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value InstanceExited(const Napi::CallbackInfo &info) {
-  M()->instance_exited((uint16_t)info[0].As<Napi::Number>().Uint32Value());
+  M()->instance_exited((uint16_t)info[0].As<Napi::Number>().Uint32Value(),
+                       info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0);
   return info.Env().Undefined();
 }
 

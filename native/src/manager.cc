@@ -534,9 +534,11 @@ void Manager::mark_dead(uint16_t id, const char *why, std::vector<Event> &ev) {
   }
 }
 
-void Manager::instance_exited(uint16_t id) {
+void Manager::instance_exited(uint16_t id, int pid) {
   if (id == 0 || id >= RV_MAX_NF || !inst_[id].exists) return;
   std::lock_guard<std::mutex> g(mu_);
+  // a late exit notice of an earlier process of this id must not kill its successor
+  if (pid > 0 && shm_->slots[id].pid != pid) return;
   std::vector<Event> ev;
   uint32_t st = shm_->slots[id].state;
   if (st != RV_NF_DEAD && st != RV_NF_FREE) mark_dead(id, "process exited", ev);

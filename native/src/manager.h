@@ -164,7 +164,7 @@ class Manager {
   int create_instance(uint16_t id, uint16_t service, const std::string &name, uint32_t ring_size, std::string &err);
   int destroy_instance(uint16_t id);
   int send_msg(uint16_t id, uint16_t type, const uint64_t *args, const std::string &text);
-  void instance_exited(uint16_t id);
+  void instance_exited(uint16_t id, int pid = 0);  // pid > 0: only if that process is the slot's
   std::vector<Event> poll_control();
 
   // routing

@@ -2,7 +2,7 @@
 // CLI (stats, nf start/list/stop, shutdown with full cleanup), and the JS API in-process
 // (startNf/stopNf/listNfs/stats, rates, NF death, clean stop).
 import test from 'ava';
-import { spawn, execFile } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -154,4 +154,36 @@ test.serial('JS API: startNf/listNfs/stats/stopNf, rates, a crashed NF is report
   t.false(alive(r3.pid!));
   t.false(existsSync(`/var/run/dpdk/${prefix}`));
   t.false(mounted(`/tmp/rv-huge-${prefix}`));
+});
+
+test.serial('the manager process dies (SIGKILL): its NF processes notice and exit by themselves', async (t) => {
+  const prefix = uniquePrefix('hk');
+  const sock = join(dir, 'kill.sock');
+  const cfgFile = join(dir, 'kill.yaml');
+  writeFileSync(cfgFile, [`hostId: ${prefix}`, `filePrefix: ${prefix}`, 'ports: ["ring:x"]', 'hugepages: { sizeMb: 64 }',
+    'nfs:', '  - { service: mon, serviceId: 2, kind: native, image: monitor }', ''].join('\n'));
+  const run = spawn(process.execPath, ['--import', 'tsx', join(root, 'cli', 'main.ts'), 'host', 'run', '--config', cfgFile, '--socket', sock],
+    { cwd: root, stdio: ['ignore', 'ignore', 'ignore'], detached: false });
+  killList.push(run.pid!);
+  const hugeDir = `/tmp/rv-huge-${prefix}`;
+  try {
+    const end = Date.now() + 60000;
+    while (!existsSync(sock) && Date.now() < end && run.exitCode === null) await sleep(100);
+    t.true(existsSync(sock));
+    const list = (await JSON.parse((await cli(['host', 'nf', 'list', '--socket', sock, '--json'])).stdout)) as { pid: number }[];
+    const nfPid = list[0].pid;
+    killList.push(nfPid);
+    t.true(alive(nfPid));
+    run.kill('SIGKILL');
+    const until = Date.now() + 5000;
+    while (alive(nfPid) && Date.now() < until) await sleep(50);
+    t.false(alive(nfPid), 'the NF left when its manager died');
+  } finally {
+    if (run.exitCode === null) run.kill('SIGKILL');
+    await sleep(200);
+    try { execFileSync('umount', [hugeDir]); } catch { /* not mounted */ }
+    rmSync(hugeDir, { recursive: true, force: true });
+    rmSync(`/var/run/dpdk/${prefix}`, { recursive: true, force: true });
+    rmSync(sock, { force: true });
+  }
 });

@@ -126,14 +126,14 @@ test.serial('c1 -> s1 UDP and TCP through firewall -> monitor on h1; the firewal
   t.is(res.udp['5555'], 0, 'the firewall dropped UDP to 5555');
   t.is(res.tcp, 200000, 'TCP stream intact');
   // counters settle once the last packets (TCP FIN/ACKs) left the chain
-  await a.manager.waitFor((x) => {
-    const f = x.nfs.find((n) => n.instance === 1 || n.name.startsWith('fw'));
+  const settled = await a.manager.waitFor((x) => {
+    const f = x.nfs.find((n) => n.name.startsWith('fw'));
     const m = x.nfs.find((n) => n.name.startsWith('mon'));
     return !!f && !!m && m.rx === f.tx && m.tx === m.rx;
   }, 5000, 'chain drained');
   const s = await a.hostStats();
-  const fw = s.nfs.find((n) => n.service === 'fw')!;
-  const mon = s.nfs.find((n) => n.service === 'mon')!;
+  const fw = settled.nfs.find((n) => n.name.startsWith('fw'))!;
+  const mon = settled.nfs.find((n) => n.name.startsWith('mon'))!;
   t.is(fw.dropped, N, 'firewall drops counted');
   t.true(fw.rx >= 2 * N + 10, `firewall saw the traffic (${fw.rx})`);
   t.is(mon.rx, fw.tx, 'the monitor got exactly what the firewall passed');

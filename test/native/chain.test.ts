@@ -26,7 +26,7 @@ function startNf(bin: string, instance: number, extra: string[] = []): Proc {
   const out: string[] = [];
   p.stdout!.on('data', (d: Buffer) => out.push(d.toString()));
   p.stderr!.on('data', (d: Buffer) => out.push(d.toString()));
-  const exited = new Promise<number | null>((r) => p.on('exit', (code) => { m.instanceExited(instance); r(code); }));
+  const exited = new Promise<number | null>((r) => p.on('exit', (code) => { m.instanceExited(instance, p.pid); r(code); }));
   return { p, out, exited };
 }
 
