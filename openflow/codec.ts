@@ -60,31 +60,42 @@ export function decodeMessage(buf: Uint8Array): DecodeResult {
   }
 }
 
-// Encode: straight into a slab; the result is a view of it (like Node's Buffer pool), so no copy.
-const SLAB_SIZE = 512 * 1024;
-const MAX_MSG = 0x10000 + 1024;
+// Encode: straight into a 64 KiB slab; the result is a view of it (like Node's 8 KiB Buffer pool), so no copy.
+// A message that does not fit the slab's remainder is encoded in a scratch area and copied out instead.
+const SLAB_SIZE = 64 * 1024;
+const SLAB_MIN_FREE = 2048;
 let slab = Buffer.allocUnsafe(SLAB_SIZE);
-let slabDv = new DataView(slab.buffer, slab.byteOffset, slab.length);
+let slabDv = new DataView(slab.buffer, slab.byteOffset, SLAB_SIZE);
 let slabOff = 0;
+const SCRATCH = Buffer.allocUnsafe(256 * 1024);
+const SCRATCH_DV = new DataView(SCRATCH.buffer, SCRATCH.byteOffset, SCRATCH.length);
+
+function encodeInto(dv: DataView, u8: Uint8Array, start: number, msg: OfMessage): number {
+  try {
+    return encMessage(dv, u8, start, msg, msg === null || typeof msg !== 'object' ? 'message' : String(msg.kind));
+  } catch (e) {
+    if (e instanceof EncodeErrorC) throw e;
+    if (e instanceof RangeError) return Infinity; // ran past the end of the area
+    throw new OfEncodeError(e instanceof Error ? e.message : String(e));
+  }
+}
 
 /** Encodes one message; computes every length and padding. Throws OfEncodeError on invalid input. */
 export function encodeMessage(msg: OfMessage): Buffer {
-  if (SLAB_SIZE - slabOff < MAX_MSG) {
+  if (SLAB_SIZE - slabOff < SLAB_MIN_FREE) {
     slab = Buffer.allocUnsafe(SLAB_SIZE);
-    slabDv = new DataView(slab.buffer, slab.byteOffset, slab.length);
+    slabDv = new DataView(slab.buffer, slab.byteOffset, SLAB_SIZE);
     slabOff = 0;
   }
   const start = slabOff;
-  let end: number;
-  try {
-    end = encMessage(slabDv, slab, start, msg, msg === null || typeof msg !== 'object' ? 'message' : String(msg.kind));
-  } catch (e) {
-    if (e instanceof EncodeErrorC) throw e;
-    if (e instanceof RangeError) throw new OfEncodeError('message larger than 65535 bytes');
-    throw new OfEncodeError(e instanceof Error ? e.message : String(e));
+  const end = encodeInto(slabDv, slab, start, msg);
+  if (end <= SLAB_SIZE) {
+    slabOff = (end + 7) & ~7;
+    return slab.subarray(start, end);
   }
-  slabOff = (end + 7) & ~7;
-  return slab.subarray(start, end);
+  const n = encodeInto(SCRATCH_DV, SCRATCH, 0, msg);
+  if (n > SCRATCH.length) throw new OfEncodeError('message larger than 65535 bytes');
+  return Buffer.from(SCRATCH.subarray(0, n));
 }
 
 /** Decodes every message of a concatenation; stops at the first error (returned with the messages before it,

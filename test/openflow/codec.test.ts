@@ -390,3 +390,17 @@ test('encode rejects invalid values with OfEncodeError naming the field', (t) =>
   bad({ kind: 'OFPPortStatus', reason: 0, desc: { ...port, name: 'x'.repeat(17) } }, /OFPPort\.name: string longer than 16 bytes/);
   bad({ kind: 'OFPGetAsyncReply', packet_in_mask: [1], port_status_mask: [1, 2], flow_removed_mask: [1, 2] }, /packet_in_mask: expected an array of 2 u32/);
 });
+
+test('messages of every size up to 65535 bytes encode exactly, also across slab boundaries; the results stay valid', (t) => {
+  const kept: Array<[number, Buffer]> = [];
+  for (const n of [0, 1, 2000, 30_000, 60_000, 65_527, 100, 65_527, 65_527, 40_000, 7, 65_000]) {
+    const b = encodeMessage({ kind: 'OFPEchoRequest', xid: n, data: Buffer.alloc(n, n & 255) });
+    t.is(b.length, n + 8);
+    kept.push([n, b]);
+  }
+  for (const [n, b] of kept) { // earlier results were not overwritten by later encodes
+    const r = decodeMessage(b);
+    t.true(r.ok && r.msg.kind === 'OFPEchoRequest' && r.msg.xid === n && r.msg.data.length === n && (n === 0 || r.msg.data[n - 1] === (n & 255)));
+  }
+  t.throws(() => encodeMessage({ kind: 'OFPEchoRequest', data: Buffer.alloc(65_528) }), { instanceOf: OfEncodeError, message: /at most 65535/ });
+});
