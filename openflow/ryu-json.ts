@@ -26,7 +26,7 @@ function toJ(v: unknown, top: boolean): unknown {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(v).sort()) {
       if (k === 'kind') continue;
-      if (top && (k === 'version' || (k === 'xid' && v.xid === 0))) continue;
+      if (top && ((k === 'version' && v.version === 4) || (k === 'xid' && v.xid === 0))) continue;
       out[k] = toJ(v[k], false);
     }
     return { [v.kind]: out };
@@ -40,7 +40,8 @@ function toJ(v: unknown, top: boolean): unknown {
 }
 
 /** Exactly the vectors' JSON shape: {"OFPFlowMod": {...}} with sorted keys, bytes as base64, 64-bit as bigint,
- *  every len/length filled; top-level version/type/length left out, xid only when non-zero. */
+ *  every len/length filled; top-level type/length left out, version only when not 4 and xid only when non-zero
+ *  (so that decode → JSON → encode is exact for any message). */
 export function toRyuJson(msg: OfMessage): unknown {
   return toJ(canonicalize(msg), true);
 }

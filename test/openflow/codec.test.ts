@@ -2,7 +2,7 @@
 // multipart type) and for every class of bad input (decode) and invalid value (encode).
 import test, { type ExecutionContext } from 'ava';
 import {
-  canonicalize, decodeAll, decodeMessage, encodeMessage, errorName, frameLength, ofErrorFor, readHeader, toRyuJson,
+  canonicalize, decodeAll, decodeMessage, encodeMessage, errorName, fromRyuJson, frameLength, ofErrorFor, readHeader, toRyuJson,
   OfEncodeError, OFPVID_PRESENT, OFP_ERROR_CODES, OFPET, OFPT,
   type OfAction, type OfDecodeErrorCode, type OfInstruction, type OfMessage, type OxmTlv, type OFPFlowMod, type OFPMatch,
 } from '../../openflow/index.js';
@@ -294,6 +294,14 @@ test('toRyuJson / canonicalize: class wrappers, computed lengths, xid kept only 
   const j = toRyuJson({ kind: 'OFPBarrierRequest', xid: 5 });
   t.deepEqual(j, { OFPBarrierRequest: { xid: 5 } });
   t.deepEqual(toRyuJson({ kind: 'OFPBarrierRequest' }), { OFPBarrierRequest: {} });
+  const hello6 = Buffer.from('06000010000000090001000800000050', 'hex'); // OVS offering 1.3 + 1.4 with version 6
+  const h = decodeMessage(hello6);
+  t.true(h.ok);
+  if (h.ok) {
+    const j = toRyuJson(h.msg);
+    t.deepEqual(j, { OFPHello: { version: 6, xid: 9, elements: [{ OFPHelloElemVersionBitmap: { type: 1, length: 8, versions: [4, 6] } }] } });
+    t.true(encodeMessage(fromRyuJson(j)).equals(hello6), 'version and xid survive the JSON round trip');
+  }
   const c = canonicalize({ kind: 'OFPPacketOut', buffer_id: 1, in_port: 2, actions: [out(3)], data: Buffer.alloc(0) });
   t.true(c.kind === 'OFPPacketOut' && c.actions_len === 16 && c.actions[0]?.len === 16);
 });
