@@ -18,6 +18,7 @@ const warmup = Number(opt('--warmup', '0.5'));
 const withTs = args.includes('--ts');
 const busyNfs = args.includes('--busy-nfs');
 const count = opt('--count', '2048');
+const stBurst = opt('--st-burst', '32');
 const log = (m: string): void => { process.stderr.write(`[chain-bench] ${m}\n`); };
 
 const prefix = `rvbench${process.pid}`;
@@ -53,7 +54,7 @@ async function chain(middle: ('monitor' | 'ts')[], pathId: number): Promise<numb
   for (const x of mids) await m.waitState(x.id, 'running', 60000);
   m.setPath(pathId, [svcBase, ...middle.map((_, i) => svcBase + 1 + i), svcBase]);
   const t = nf(join(NF_BIN_DIR(), 'speed_tester'), [], st, ['--path', String(pathId), '--count', count, '--duration', String(duration),
-    '--warmup', String(warmup), '--print-every', '0', ...(busyNfs || middle.length === 0 ? ['--busy'] : [])]);
+    '--warmup', String(warmup), '--print-every', '0', '--burst', stBurst, ...(busyNfs || middle.length === 0 ? ['--busy'] : [])]);
   const code = await t.exit;
   if (code !== 0) throw new Error(`speed_tester exited ${code}: ${t.out()}`);
   const res = JSON.parse(t.out().trim().split('\n').pop()!) as { mpps: number };

@@ -40,7 +40,7 @@ extern const char *const kDropNames[DR_COUNT];
 constexpr uint16_t RV_MAX_HOPS = 64;
 constexpr uint32_t MAGLEV_M = 251;  // prime; per-service lookup table size
 constexpr uint16_t NO_PORT = 0xffff;
-constexpr int MGR_BURST = 32;
+constexpr int MGR_BURST = 64;
 constexpr unsigned RV_WAKE_BATCH = 256;  // packets waiting before a sleeping NF is woken (or the manager idles)
 constexpr int MAX_RULES = 64;
 constexpr int MAX_LCORES = 2;
