@@ -4,6 +4,7 @@
 // Rates are per CPU-second of the measuring process (process.cpuUsage / Python's process_time), which keeps the
 // figure meaningful on this shared 2-core box; wall-clock rates are logged beside them.
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { decodeMessage, encodeMessage, type OFPFlowMod, type OFPPacketIn, type OfMessage } from '../../openflow/index.js';
 import { result, stats, type BenchResult, type BenchSuite } from '../harness.js';
 
@@ -96,6 +97,7 @@ const suite: BenchSuite = {
   description: 'OF1.3 codec encode/decode rates (flow_mod with 5-field match + set_field/output, packet_in 64 B) vs os-ken\'s parser',
   async run(ctx) {
     const SECONDS = 0.3;
+    ctx.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on this box (rates are per CPU-second to stay comparable)`);
     const piHex = encodeMessage(PACKET_IN).toString('hex');
     const peer = await runPeer(piHex, SECONDS, ctx.runs);
     const ours = encodeMessage(FLOW_MOD).toString('hex');
