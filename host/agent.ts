@@ -237,7 +237,11 @@ export class HostAgent extends EventEmitter implements NfRunner {
       p.on('error', (err) => { rec.output.push(String(err)); rec.state = 'failed'; resolve(); });
     }));
     try {
-      await this.manager.waitState(id, 'running', s.readyTimeoutMs ?? 30000);
+      const early = this.exits.get(id)!;
+      await Promise.race([
+        this.manager.waitState(id, 'running', s.readyTimeoutMs ?? 30000),
+        early.then(() => { throw new Error(`process exited (code ${rec.exitCode ?? '-'}, signal ${rec.signal ?? '-'})`); }),
+      ]);
       if (rec.state === 'starting') rec.state = 'running';
     } catch (e) {
       await this.stopNfById(id, 500).catch(() => undefined);

@@ -136,6 +136,12 @@ test.serial('JS API: startNf/listNfs/stats/stopNf, rates, a crashed NF is report
   t.deepEqual(counters.map((c) => `${c.service}:${c.rxPkts}:${c.txPkts}`).sort(), [`ft:${N}:${N * 3 / 4}`, `mon:${N}:${N}`]);
   t.is(counters.find((c) => c.service === 'mon')!.rxBytes, N * 64);
 
+  // an NF that dies while starting fails fast with its output
+  const t0 = Date.now();
+  await t.throwsAsync(a.startNf({ service: 'bad', serviceId: 9, kind: 'typescript', image: 'native/ts-nf/no-such-nf.ts', index: 0 }), { message: /did not become ready: process exited/ });
+  t.true(Date.now() - t0 < 20000, 'fails fast');
+  t.false((await a.listNfs()).some((x) => x.service === 'bad'));
+
   // crash: the monitor is killed -> failed (reported by the manager), then restarted by startNf
   process.kill(r1.pid!, 'SIGKILL');
   const until = Date.now() + 5000;
