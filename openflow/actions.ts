@@ -11,7 +11,7 @@ const nx = (id: string, subtype: number, body: Field[]): StructSpec => struct(id
 export const NX_SUBTYPES: Record<number, string> = {
   1: 'NXActionResubmit', 6: 'NXActionRegMove', 7: 'NXActionRegLoad', 8: 'NXActionNote', 14: 'NXActionResubmitTable',
   16: 'NXActionLearn', 19: 'NXActionFinTimeout', 20: 'NXActionController', 21: 'NXActionDecTtlCntIds',
-  27: 'NXActionStackPush', 28: 'NXActionStackPop', 29: 'NXActionSample', 34: 'NXActionConjunction', 35: 'NXActionCT', 36: 'NXActionNAT',
+  27: 'NXActionStackPush', 28: 'NXActionStackPop', 29: 'NXActionSample', 34: 'NXActionConjunction', 35: 'NXActionCT', 36: 'NXActionNAT', 37: 'NXActionController2',
   38: 'NXActionSample2', 39: 'NXActionOutputTrunc', 43: 'NXActionCTClear',
 };
 

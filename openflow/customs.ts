@@ -265,6 +265,67 @@ const NXActionNAT: CustomCodec = {
   },
 };
 
+// ---- NX controller2: 6 pad, then properties {type u16, len u16 (excl. padding), value} padded to 8
+const C2_PROPS = ['max_len', 'controller_id', 'reason', 'userdata', 'pause'] as const;
+const NXActionController2: CustomCodec = {
+  kind: 'NXActionController2',
+  dec(dv, u8, o, end) {
+    if (o + 16 > end) throw fail('bad_length', `NXActionController2 needs 16 bytes, ${end - o} left`, o);
+    const len = dv.getUint16(o + 2);
+    if (len < 16 || (len & 7) || o + len > end) throw fail('bad_length', `NXActionController2 length ${len} is invalid here`, o + 2);
+    const r: Record<string, unknown> = { kind: 'NXActionController2', type: dv.getUint16(o), len,
+      experimenter: dv.getUint32(o + 4), subtype: dv.getUint16(o + 8) };
+    const e = o + len;
+    let p = o + 16;
+    while (p < e) {
+      if (p + 4 > e) throw fail('bad_length', 'controller2 property header runs past the action', p);
+      const t = dv.getUint16(p), l = dv.getUint16(p + 2);
+      const next = p + ((l + 7) & ~7);
+      if (l < 4 || next > e) throw fail('bad_length', `controller2 property length ${l} is invalid`, p + 2);
+      const need = [8, 8, 5, 4, 4][t];
+      if (need === undefined || l < need) throw fail('bad_value', `controller2 property type ${t} (length ${l}) is not supported`, p);
+      if (t === 0) r.max_len = dv.getUint16(p + 4);
+      else if (t === 1) r.controller_id = dv.getUint16(p + 4);
+      else if (t === 2) r.reason = dv.getUint8(p + 4);
+      else if (t === 3) r.userdata = Array.from(u8.subarray(p + 4, p + l));
+      else r.pause = true;
+      p = next;
+    }
+    st.nx = e;
+    return r;
+  },
+  enc(dv, u8, o, v, path) {
+    if (!isObj(v)) throw new OfEncodeError('expected an NXActionController2', path);
+    dv.setUint16(o, 0xffff); dv.setUint32(o + 4, NX_EXPERIMENTER_ID); dv.setUint16(o + 8, 37);
+    dv.setUint32(o + 10, 0); dv.setUint16(o + 14, 0);
+    let p = o + 16;
+    C2_PROPS.forEach((k, t) => {
+      const x = v[k];
+      if (x === undefined || x === null || (k === 'pause' && x === false)) return;
+      const start = p;
+      dv.setUint16(p, t);
+      p += 4;
+      if (k === 'userdata') {
+        if (!Array.isArray(x) || x.some((b) => typeof b !== 'number' || (b & 255) !== b)) throw new OfEncodeError('userdata must be a list of bytes', `${path}.userdata`);
+        u8.set(x as number[], p);
+        p += x.length;
+      } else if (k === 'reason') {
+        if (typeof x !== 'number' || (x & 255) !== x) throw new OfEncodeError('expected a u8', `${path}.reason`);
+        dv.setUint8(p++, x);
+      } else if (k !== 'pause') {
+        if (typeof x !== 'number' || (x & 0xffff) !== x) throw new OfEncodeError('expected a u16', `${path}.${k}`);
+        dv.setUint16(p, x); // "!H2x": the property length (8) includes 2 pad bytes
+        dv.setUint16(p + 2, 0);
+        p += 4;
+      }
+      dv.setUint16(start + 2, p - start);
+      while ((p - start) & 7) u8[p++] = 0;
+    });
+    dv.setUint16(o + 2, p - o);
+    return p;
+  },
+};
+
 export const customs: Record<string, CustomCodec> = {
-  NXActionNAT, OxmHeader, CntIds, Oxm, OxmList, VersionBitmap, LearnSpecs, ONFFlowMonitorRequest: ONFFlowMonitorRequestCodec, OFPOxmId: OFPOxmIdCodec,
+  NXActionController2, NXActionNAT, OxmHeader, CntIds, Oxm, OxmList, VersionBitmap, LearnSpecs, ONFFlowMonitorRequest: ONFFlowMonitorRequestCodec, OFPOxmId: OFPOxmIdCodec,
 };

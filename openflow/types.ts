@@ -113,10 +113,15 @@ export interface NXActionNAT extends NXBase {
   kind: 'NXActionNAT'; flags: number; range_ipv4_min?: string; range_ipv4_max?: string; range_ipv6_min?: string;
   range_ipv6_max?: string; range_proto_min?: number | null; range_proto_max?: number | null;
 }
+/** Properties present on the wire only (pause: true when the PAUSE property is there). */
+export interface NXActionController2 extends NXBase {
+  kind: 'NXActionController2'; max_len?: number; controller_id?: number; reason?: number; userdata?: number[]; pause?: boolean;
+}
 export type NXActionKnown =
   | NXActionConjunction | NXActionLearn | NXActionResubmit | NXActionResubmitTable | NXActionRegLoad | NXActionRegMove
   | NXActionNote | NXActionOutputTrunc | NXActionFinTimeout | NXActionController | NXActionDecTtlCntIds
-  | NXActionStackPush | NXActionStackPop | NXActionSample | NXActionSample2 | NXActionCT | NXActionCTClear | NXActionNAT;
+  | NXActionStackPush | NXActionStackPop | NXActionSample | NXActionSample2 | NXActionCT | NXActionCTClear | NXActionNAT
+  | NXActionController2;
 export type OfAction =
   | OFPActionOutput | OFPActionCopyTtlOut | OFPActionCopyTtlIn | OFPActionSetMplsTtl | OFPActionDecMplsTtl
   | OFPActionPushVlan | OFPActionPopVlan | OFPActionPushMpls | OFPActionPopMpls | OFPActionSetQueue

@@ -264,6 +264,8 @@ const ACTIONS: OfAction[] = [
     { kind: 'NXActionNAT', flags: 1, range_ipv4_min: '10.0.0.1', range_ipv4_max: '10.0.0.9', range_proto_min: 1000, range_proto_max: 2000 },
     { kind: 'OFPActionSetField', field: { field: 'ct_mark', value: 5 } }] },
   { kind: 'NXActionCTClear' },
+  { kind: 'NXActionController2', max_len: 1024, controller_id: 3, reason: 1, userdata: [9, 8, 7], pause: true },
+  { kind: 'NXActionController2', reason: 0 },
 ];
 const INSTRUCTIONS: OfInstruction[] = [
   { kind: 'OFPInstructionGotoTable', table_id: 2 },
