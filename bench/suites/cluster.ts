@@ -95,29 +95,38 @@ async function propagation(ctx: BenchContext, ledger: Ledger, base: { connectStr
     throw new Error(`${e.message}: view has ${ctl.hosts().size} hosts, ${ctl.instances().length} instances, ${ctl.stats().length} stats`);
   });
   ctx.log(`cluster: ${HOSTS} agents × ${INSTANCES} instances publishing (${label}); measuring ${seconds} s`);
-  const lat: number[] = [];
-  let measuring = true;
+  // The window is split into ctx.runs equal runs; each run's p50/p99 is one sample and the reported
+  // value is their median (min–max = the runs' range), as for every suite: one load spike from the
+  // shared machine then shows as a bad run instead of deciding the figure. All samples: see the note.
+  const runs = Math.max(1, ctx.runs);
+  const perRun: number[][] = Array.from({ length: runs }, () => []);
+  let run = -1;
   const onStats = (e: { op: string; record: { t: number } }): void => {
-    if (measuring && e.op !== 'removed') lat.push(Date.now() - e.record.t);
+    if (run >= 0 && e.op !== 'removed') perRun[run]!.push(Date.now() - e.record.t);
   };
   const pubFrom = agents.map((a) => a.lines.length);
   ctl.view.on('stats', onStats);
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  measuring = false;
+  for (let r = 0; r < runs; r++) {
+    run = r;
+    await new Promise((res) => setTimeout(res, (seconds * 1000) / runs));
+  }
+  run = -1;
   ctl.view.off('stats', onStats);
   const pub = agents.flatMap((a, i) => a.lines.slice(pubFrom[i]).filter((l) => typeof l.pub === 'number').map((l) => l.pub as number)).sort((a, b) => a - b);
-  lat.sort((a, b) => a - b);
+  for (const r of perRun) r.sort((a, b) => a - b);
+  const lat = perRun.flat().sort((a, b) => a - b);
   const expected = HOSTS * INSTANCES * seconds;
-  const p50 = percentile(lat, 50);
-  const p99 = percentile(lat, 99);
-  const range = { min: lat[0] ?? NaN, max: lat.at(-1) ?? NaN };
-  ctx.log(`cluster: ${label}: ${lat.length} updates (expected ≈ ${expected}), p50 ${p50} ms, p99 ${p99} ms, max ${range.max} ms; ` +
+  const p50s = stats(perRun.map((r) => percentile(r, 50)));
+  const p99s = stats(perRun.map((r) => percentile(r, 99)));
+  ctx.log(`cluster: ${label}: ${lat.length} updates (expected ≈ ${expected}); per run p50 [${perRun.map((r) => percentile(r, 50)).join(', ')}] ms, ` +
+    `p99 [${perRun.map((r) => percentile(r, 99)).join(', ')}] ms; all samples p50 ${percentile(lat, 50)} p99 ${percentile(lat, 99)} max ${lat.at(-1)} ms; ` +
     `agent batch write p50 ${percentile(pub, 50).toFixed(1)} ms p99 ${percentile(pub, 99).toFixed(1)} ms (${pub.length} batches)`);
-  const note = `${lat.length} updates seen (≈ ${expected} expected) from ${HOSTS} agent processes × ${INSTANCES} instances at 1 Hz over ${seconds} s, ${label}; ` +
+  const note = `${lat.length} updates seen (≈ ${expected} expected) from ${HOSTS} agent processes × ${INSTANCES} instances at 1 Hz over ${seconds} s ` +
+    `(${runs} runs of ${(seconds / runs).toFixed(1)} s), ${label}; all samples: p50 ${percentile(lat, 50)} ms, p99 ${percentile(lat, 99)} ms, max ${lat.at(-1)} ms; ` +
     'latency = controller view event time − agent sample time (same clock)';
   const results = [
-    result('stats propagation p50', { median: p50, ...range }, 'ms', { better: 'lower', note }),
-    result('stats propagation p99', { median: p99, ...range }, 'ms', { better: 'lower', target: '≤ 50 ms', met: p99 <= 50, note }),
+    result('stats propagation p50', p50s, 'ms', { better: 'lower', note }),
+    result('stats propagation p99', p99s, 'ms', { better: 'lower', target: '≤ 50 ms', met: p99s.median <= 50, note }),
     result('stats updates delivered', { median: lat.length / expected, min: lat.length / expected, max: lat.length / expected }, 'ratio',
       { target: '≥ 0.95 of published', met: lat.length >= 0.95 * expected }),
   ];
