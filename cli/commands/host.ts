@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
-import { HostAgent, loadHostConfig, type HostStats, type NfKind } from '../../host/agent.js';
-import { controlRequest, defaultSocketPath, serveControl } from '../../host/control.js';
+import { loadHostConfig, type HostStats, type NfKind } from '../../host/agent.js';
+import { controlRequest, defaultSocketPath } from '../../host/control.js';
+import { runHost, type ClusterConfig } from '../../host/run.js';
 
 function socketOf(o: { socket?: string; hostId?: string }): string {
   return o.socket ?? process.env.RACKVISOR_HOST_SOCKET ?? defaultSocketPath(o.hostId ?? hostname());
@@ -28,28 +29,28 @@ export function registerHost(program: Command): void {
 
   host.command('run')
     .description('Run the host agent in the foreground: DPDK manager (primary) + NFs from a config file (YAML/JSON); SIGINT/SIGTERM shut it down cleanly')
-    .requiredOption('-c, --config <file>', 'host config (ports, cpus, hugepages, filePrefix, services, paths, rules, nfs, vxlan)')
+    .requiredOption('-c, --config <file>', 'host config (ports, cpus, hugepages, filePrefix, services, paths, rules, nfs, vxlan, cluster: {connectString, mac, tunnelIp, switch})')
     .option('-s, --socket <path>', 'control socket path (default /tmp/rackvisor-host-<hostId>.sock)')
     .action(async (o: { config: string; socket?: string }) => {
-      const cfg = loadHostConfig(o.config);
-      const agent = await HostAgent.start(cfg);
-      const sock = o.socket ?? (cfg.controlSocket === null ? undefined : cfg.controlSocket ?? defaultSocketPath(agent.hostId));
+      const cfg = loadHostConfig(o.config) as ReturnType<typeof loadHostConfig> & { cluster?: ClusterConfig };
       let done = false;
-      const shutdown = async (why: string): Promise<void> => {
+      let shutdown: (why: string) => Promise<void> = async () => undefined;
+      const h = await runHost(cfg, { socket: o.socket, onShutdown: () => void shutdown('control request'), log: (m) => console.log(m) });
+      const agent = h.agent;
+      shutdown = async (why: string): Promise<void> => {
         if (done) return;
         done = true;
         console.log(`host ${agent.hostId}: shutting down (${why})`);
-        await agent.stop();
+        await h.stop();
         console.log(`host ${agent.hostId}: stopped`);
         process.exit(0);
       };
-      if (sock) await serveControl(agent, sock, () => void shutdown('control request'));
       process.on('SIGINT', () => void shutdown('SIGINT'));
       process.on('SIGTERM', () => void shutdown('SIGTERM'));
       agent.on('nf-event', (e: { instance: number; type: string; text: string }) => {
         if (e.type !== 'stats') console.log(`nf ${e.instance}: ${e.type}${e.text ? ` ${e.text}` : ''}`);
       });
-      console.log(`host ${agent.hostId}: manager up (${agent.manager.lcoreLayout}), ports ${agent.manager.ports.map((p) => `${p.id}=${p.name}`).join(' ')}${sock ? `, control ${sock}` : ''}`);
+      console.log(`host ${agent.hostId}: manager up (${agent.manager.lcoreLayout}), ports ${agent.manager.ports.map((p) => `${p.id}=${p.name}`).join(' ')}${h.socket ? `, control ${h.socket}` : ''}${h.sync ? ', cluster-sync on' : ''}`);
       await new Promise(() => undefined);
     });
 

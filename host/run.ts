@@ -1,0 +1,60 @@
+// `rackvisor host run`: the agent (manager + NFs) plus, when the config has a `cluster` section, the
+// ZooKeeper side (cluster-sync.ts: host registration, assignments -> startNf/stopNf, stats), plus the
+// local control socket. One object to stop it all cleanly.
+import { hostname } from 'node:os';
+import { HostAgent, type HostConfig } from './agent.js';
+import { ClusterSync } from './cluster-sync.js';
+import { defaultSocketPath, serveControl } from './control.js';
+
+export interface ClusterConfig {
+  connectString: string;
+  cluster?: string;
+  root?: string;
+  sessionTimeoutMs?: number;
+  /** This host's data-plane MAC / tunnel IPv4 / switch attachment, as registered in ZooKeeper. */
+  mac: string;
+  tunnelIp: string;
+  switch: { dpid: string; port: number };
+  cores?: number;
+  maxInstances?: number;
+  statsIntervalMs?: number;
+}
+
+export interface RunningHost {
+  agent: HostAgent;
+  sync?: ClusterSync;
+  socket?: string;
+  stop(): Promise<void>;
+}
+
+export async function runHost(config: HostConfig & { cluster?: ClusterConfig }, opts: { socket?: string | null; onShutdown?: () => void; log?: (m: string) => void } = {}): Promise<RunningHost> {
+  const agent = await HostAgent.start({ ...config, hostId: config.hostId ?? hostname() });
+  let sync: ClusterSync | undefined;
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    if (sync) await sync.stop({ stopNfs: false }).catch(() => undefined);
+    await agent.stop();
+  };
+  try {
+    const c = config.cluster;
+    if (c) {
+      sync = new ClusterSync({
+        store: { connectString: c.connectString, sessionTimeoutMs: c.sessionTimeoutMs ?? 6000, cluster: c.cluster, root: c.root },
+        host: { id: agent.hostId, mac: c.mac, tunnelIp: c.tunnelIp, switch: c.switch, cores: c.cores ?? 2, capacity: { maxInstances: c.maxInstances ?? 16 } },
+        runner: agent,
+        statsIntervalMs: c.statsIntervalMs,
+        log: (level, msg) => opts.log?.(`${level}: ${msg}`),
+      });
+      sync.on('error', (e) => opts.log?.(`cluster-sync: ${e.message}`));
+      await sync.start();
+    }
+    const sock = opts.socket === null ? undefined : opts.socket ?? (config.controlSocket === null ? undefined : config.controlSocket ?? defaultSocketPath(agent.hostId));
+    if (sock) await serveControl(agent, sock, () => opts.onShutdown?.());
+    return { agent, sync, socket: sock, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
