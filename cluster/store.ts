@@ -222,16 +222,27 @@ export class ClusterStore {
   async listServices(): Promise<Map<string, Versioned<ServiceRecord>>> {
     return this.readAll('service', this.layout.servicesDir);
   }
-  /** Deletes a service that has no running instance (ConflictError on version mismatch). */
+  /** Deletes a service that has no running instance, atomically (one multi); ConflictError on version mismatch. */
   async deleteService(name: string, expect: number | 'any' = 'any'): Promise<void> {
     const conn = await this.session.ready();
-    const inst = await conn.getChildren(this.layout.instancesDir(name)).catch((e) => {
-      if (isZkError(e, 'NO_NODE')) return [];
+    const svcPath = this.layout.service(name);
+    const instDir = this.layout.instancesDir(name);
+    const hasDir = (await conn.exists(instDir)) !== null;
+    const version = expect === 'any' ? -1 : expect;
+    try {
+      await conn.multi([
+        ...(hasDir ? [{ op: 'delete' as const, path: instDir, version: -1 }] : []),
+        { op: 'delete' as const, path: svcPath, version },
+      ]);
+    } catch (e) {
+      if (isZkError(e, 'NOT_EMPTY')) {
+        const n = (await conn.getChildren(instDir).catch(() => [])).length;
+        throw new Error(`service ${name} still has ${n} running instance(s)`);
+      }
+      if (isZkError(e, 'BAD_VERSION') || (isZkError(e, 'NO_NODE') && expect !== 'any')) throw new ConflictError(svcPath, version);
+      if (isZkError(e, 'NO_NODE')) return;
       throw e;
-    });
-    if (inst.length > 0) throw new Error(`service ${name} still has ${inst.length} running instance(s)`);
-    await conn.delete(this.layout.instancesDir(name), -1).catch((e) => { if (!isZkError(e, 'NO_NODE')) throw e; });
-    await this.deleteRecord(this.layout.service(name), expect);
+    }
   }
 
   /** Registers a running NF instance (ephemeral, owned by this session). The service must exist. */

@@ -122,3 +122,17 @@ test('cluster-sync on memory: assignments drive the runner; instances and stats 
   await sync.stop();
   view.close();
 });
+
+test('deleteService is atomic: refused while an instance runs, CAS on the version', async (t) => {
+  const mem = new MemoryZk();
+  const s = await open(mem);
+  await s.putService({ name: 'fw', id: 1, kind: 'native', limits: { minInstances: 0, maxInstances: 1 } }, 'absent');
+  await s.registerInstance({ service: 'fw', serviceId: 1, host: 'h1', index: 0, state: 'running', startedAt: Date.now() });
+  await t.throwsAsync(s.deleteService('fw'), { message: /still has 1 running instance/ });
+  t.truthy(await s.getService('fw'), 'nothing deleted');
+  await s.unregisterInstance('fw', 'h1', 0);
+  await t.throwsAsync(s.deleteService('fw', 7), { instanceOf: ConflictError });
+  await s.deleteService('fw', 0);
+  t.is(await s.getService('fw'), null);
+  await s.deleteService('fw'); // idempotent with 'any'
+});

@@ -38,6 +38,13 @@ test('layout is created under the root; typed records round-trip; invalid writes
   // A corrupted node is reported as a SchemaError on read, with its path.
   await conn.create(s.layout.service('bad'), Buffer.from('{"v":1}'), 'persistent');
   await t.throwsAsync(s.getService('bad'), { instanceOf: SchemaError, message: /services\/bad/ });
+  // deleteService: one multi (instances dir + service), refused while an instance is registered.
+  await s.putService({ name: 'fw', id: 1, kind: 'native', limits: { minInstances: 0, maxInstances: 1 } }, 'absent');
+  await s.registerInstance({ service: 'fw', serviceId: 1, host: 'h1', index: 0, state: 'running', startedAt: Date.now() });
+  await t.throwsAsync(s.deleteService('fw'), { message: /still has 1 running/ });
+  await s.unregisterInstance('fw', 'h1', 0);
+  await s.deleteService('fw', 0);
+  t.is(await conn.exists(s.layout.service('fw')), null);
 });
 
 test('desired state: compare-and-set on the znode version, typed ConflictError, modify() loses no update', async (t) => {
