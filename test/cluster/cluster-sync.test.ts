@@ -101,7 +101,7 @@ test('stats: published about once a second in one batch and seen by the controll
   const seen: number[] = [];
   ctl.view.on('stats', (e) => { if (e.instance === 'fw:0' && e.op === 'updated') seen.push(e.record.seq); });
   await sleep(1100);
-  t.true(seen.length >= 3 && seen.length <= 6, `~4 updates/s at 250 ms, saw ${seen.length}`);
+  t.true(seen.length >= 2 && seen.length <= 7, `~4 updates/s at 250 ms, saw ${seen.length}`);
   await ctl.updateAssignment('h1', (cur) => cur.filter((i) => i.index !== 3));
   await ctl.waitFor(() => ctl.stats('h1').length === 3 && ctl.instances('fw').length === 3, 5000);
   await waitUntil(() => !runner.running.has('fw:3'), 3000, 'fw:3 stopped');
