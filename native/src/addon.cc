@@ -410,7 +410,7 @@ Napi::Value Stats(const Napi::CallbackInfo &info) {
   vx.Set("sent", Napi::Number::New(env, (double)s.vxlan_out));
   Napi::Object dec = Napi::Object::New(env);
   for (int v = 0; v < RV_VXLAN_VERDICT_COUNT; v++)
-    if (v == 0 || v != RV_VXLAN_DROP_FIRST || true) dec.Set(rv_vxlan_verdict_name((uint8_t)v), Napi::Number::New(env, (double)s.vx.decap[v]));
+    dec.Set(rv_vxlan_verdict_name((uint8_t)v), Napi::Number::New(env, (double)s.vx.decap[v]));
   vx.Set("decap", dec);
   o.Set("vxlan", vx);
   Napi::Object lc = Napi::Object::New(env);

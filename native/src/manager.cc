@@ -692,7 +692,6 @@ void Manager::expire_flows(Lcore &L, uint64_t now) {
 
 // ---------------------------------------------------------------- lcore: packet path
 
-static inline void push_inst(Lcore &L, const Route *r, uint16_t inst, rte_mbuf *m);
 static inline void flush_inst(Lcore &L, const Route *r, uint16_t inst, rv_shm *shm) {
   uint16_t n = L.in[inst];
   if (!n) return;
