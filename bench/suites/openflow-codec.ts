@@ -5,10 +5,11 @@
 // figure meaningful on this shared 2-core box; wall-clock rates are logged beside them.
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { decodeMessage, encodeMessage, type OFPFlowMod, type OFPPacketIn, type OfMessage } from '../../openflow/index.js';
 import { result, stats, type BenchResult, type BenchSuite } from '../harness.js';
 
-const FLOW_MOD: OFPFlowMod = {
+export const FLOW_MOD: OFPFlowMod = {
   kind: 'OFPFlowMod', cookie: 0x1234n, cookie_mask: 0n, table_id: 1, command: 0, idle_timeout: 0, hard_timeout: 0,
   priority: 100, buffer_id: 0xffffffff, out_port: 0xffffffff, out_group: 0xffffffff, flags: 1,
   match: { oxm_fields: [{ field: 'in_port', value: 3 }, { field: 'eth_type', value: 0x800 }, { field: 'ip_proto', value: 6 },
@@ -17,7 +18,7 @@ const FLOW_MOD: OFPFlowMod = {
     { kind: 'OFPActionSetField', field: { field: 'eth_dst', value: '02:00:00:00:00:01' } },
     { kind: 'OFPActionOutput', port: 2, max_len: 0 }] }],
 };
-const PACKET_IN: OFPPacketIn = {
+export const PACKET_IN: OFPPacketIn = {
   kind: 'OFPPacketIn', buffer_id: 0xffffffff, total_len: 64, reason: 0, table_id: 0, cookie: 0n,
   match: { oxm_fields: [{ field: 'in_port', value: 1 }] }, data: Buffer.alloc(64, 0x5a),
 };
@@ -59,7 +60,7 @@ print(json.dumps(out))
 type Op = 'encode' | 'decode' | 'encode+decode';
 
 /** One sample: msgs per CPU-second (and per wall-second, logged) of `op` over ~`seconds`. */
-function sample(msg: OfMessage, op: Op, seconds: number): { cpu: number; wall: number } {
+export function sample(msg: OfMessage, op: Op, seconds: number): { cpu: number; wall: number } {
   const bytes = Buffer.from(encodeMessage(msg));
   const once = op === 'encode' ? () => { encodeMessage(msg); }
     : op === 'decode' ? () => { if (!decodeMessage(bytes).ok) throw new Error(`decode of ${msg.kind} failed`); }
@@ -76,6 +77,29 @@ function sample(msg: OfMessage, op: Op, seconds: number): { cpu: number; wall: n
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const c = process.cpuUsage(c0);
   return { cpu: n / ((c.user + c.system) / 1e6), wall: n / wall };
+}
+
+const SEMI_SPACE_MB = 64;
+/** The same measurement in a child Node with a larger young generation (--max-semi-space-size), the V8 setting a
+ *  high-rate controller would run with: the encode+decode loop is dominated by scavenges at the default size. */
+function runTunedChild(op: Op, seconds: number, runs: number): Promise<number[]> {
+  const self = fileURLToPath(import.meta.url);
+  const ts = self.endsWith('.ts');
+  const code = `import { sample, FLOW_MOD } from ${JSON.stringify(import.meta.url)};
+const out = []; for (let i = 0; i < ${runs}; i++) out.push(sample(FLOW_MOD, ${JSON.stringify(op)}, ${seconds}).cpu);
+console.log(JSON.stringify(out));`;
+  const args = [...(ts ? ['--import', 'tsx'] : []), `--max-semi-space-size=${SEMI_SPACE_MB}`, '--input-type=module', '-e', code];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('error', reject);
+    child.on('exit', (code2) => {
+      if (code2 !== 0) return reject(new Error(`tuned child failed (${code2}): ${err.trim().split('\n').pop()}`));
+      try { resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as number[]); } catch { reject(new Error(`tuned child: bad output ${out.slice(0, 200)}`)); }
+    });
+  });
 }
 
 function runPeer(piHex: string, seconds: number, runs: number): Promise<Record<string, number[]> & { fm_hex: string }> {
@@ -131,6 +155,12 @@ const suite: BenchSuite = {
         note: `per CPU-second of one process; wall-clock median ${w.median.toFixed(3)} M/s on the shared box`,
       }));
     }
+    const tuned = stats((await runTunedChild('encode+decode', SECONDS, ctx.runs)).map((x) => x / 1e6));
+    ctx.log(`flow_mod encode+decode with --max-semi-space-size=${SEMI_SPACE_MB}: ${tuned.median.toFixed(3)} M/s per CPU-second`);
+    results.push(result(`flow_mod encode+decode (node --max-semi-space-size=${SEMI_SPACE_MB})`, tuned, 'M msgs/s', {
+      target: '≥ 2 M/s', met: tuned.median >= 2,
+      note: 'same loop in a child process with a 64 MB young generation (fewer scavenges); per CPU-second',
+    }));
     return results;
   },
 };
