@@ -101,6 +101,12 @@ def parse_args(argv):
     ap.add_argument('--duration', type=float, default=0, help='keep the topology up this many seconds before teardown')
     ap.add_argument('--cli', action='store_true', help='open the Mininet CLI (interactive) before teardown')
     ap.add_argument('--connect-timeout', type=float, default=20, help='seconds to wait for the switch to connect')
+    ap.add_argument('--demo', action='store_true',
+                    help='demo roles instead of N plain hosts: <prefix>c1 (client, 10.0.0.1, port 1), <prefix>s1 (server, '
+                         '10.0.0.2, port 2), <prefix>h1 / <prefix>h2 (rack hosts for host agents, ports 3/4)')
+    ap.add_argument('--hold', metavar='FILE',
+                    help='after setup write the topology (node PIDs, interfaces, MACs, ports) as JSON to FILE and keep '
+                         'everything up until FILE is deleted (or SIGTERM); then tear down')
     a = ap.parse_args(argv)
     if not re.match(r'^[a-z][a-z0-9]{0,7}$', a.prefix):
         ap.error('--prefix: 1-8 lowercase letters/digits, starting with a letter')
@@ -181,10 +187,14 @@ def main(argv):
     try:
         c0 = net.addController(p + 'c0', controller=RemoteController, ip=host, port=int(port))
         sw = net.addSwitch(p + 's1', cls=RvSwitch, dpid=dpid, protocols='OpenFlow13', failMode='secure', datapath='user')
-        for i in range(1, a.hosts + 1):
-            h = net.addHost('%sh%d' % (p, i), ip='10.0.0.%d/24' % i, mac='02:00:00:00:%02x:%02x' % (0x10, i))
+        if a.demo:
+            roles = [('c1', '10.0.0.1/24'), ('s1', '10.0.0.2/24'), ('h1', '192.168.53.1/24'), ('h2', '192.168.53.2/24')]
+        else:
+            roles = [('h%d' % i, '10.0.0.%d/24' % i) for i in range(1, a.hosts + 1)]
+        for i, (role, ip) in enumerate(roles, start=1):
+            h = net.addHost(p + role, ip=ip, mac='02:00:00:00:%02x:%02x' % (0x10, i))
             net.addLink(h, sw, port2=i)
-            result['hosts'].append({'name': h.name, 'ip': '10.0.0.%d' % i, 'mac': h.MAC(), 'port': i})
+            result['hosts'].append({'name': h.name, 'role': role, 'ip': ip.split('/')[0], 'mac': h.MAC(), 'port': i})
         net.build()
         net.start()
         del c0
@@ -199,8 +209,15 @@ def main(argv):
         result['connected'] = connected
         log('switch %s (dpid %s, datapath %s) %s to %s' % (sw.name, dpid, datapath, 'connected' if connected else 'NOT connected', a.controller))
         for h in net.hosts:
-            # userspace forwarders drop partial checksums (DESIGN.md field notes)
+            # userspace forwarders drop partial checksums (DESIGN.md field notes): both ends of every link
             h.cmd('ethtool -K %s tx off >/dev/null 2>&1' % h.defaultIntf())
+            h.cmd('sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1')
+        for intf in sw.intfList():
+            if intf.name != 'lo':
+                sw.cmd('ethtool -K %s tx off >/dev/null 2>&1' % intf.name)
+        for h, info in zip(net.hosts, result['hosts']):
+            info['pid'] = h.pid
+            info['intf'] = h.defaultIntf().name
         if a.ping and connected:
             pings = []
             for src in net.hosts:
@@ -227,6 +244,13 @@ def main(argv):
                 result['iperf_error'] = str(e)
             srv.cmd('kill %iperf3 2>/dev/null')
         result['flows'] = sw.cmd('ovs-ofctl -O OpenFlow13 dump-flows %s' % sw.name).strip().split('\n')
+        if a.hold:
+            with open(a.hold + '.tmp', 'w') as f:
+                json.dump(result, f)
+            os.rename(a.hold + '.tmp', a.hold)
+            log('holding until %s is deleted' % a.hold)
+            while os.path.exists(a.hold):
+                time.sleep(0.2)
         if a.duration > 0:
             log('up for %.0f s' % a.duration)
             time.sleep(a.duration)
