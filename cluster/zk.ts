@@ -4,10 +4,9 @@
 //
 // Default backend: `node-zookeeper-client` (pure JavaScript, ZooKeeper wire protocol over node:net).
 // It creates nodes with their ACL in the same request, has multi (transactions), resumes sessions and
-// re-sends watches after reconnecting. The `zookeeper` package (C client binding) is kept as an
-// alternative in zk-native.ts but not used by default: after a reconnect it leaks a libuv poll
-// registration for the old socket's fd number, and every later socket that gets that number busy-loops
-// and never connects (see cluster/README.md).
+// re-sends watches after reconnecting. The `zookeeper` package (C client binding) was tried first and
+// dropped: after a reconnect it leaks a libuv poll registration for the old socket's fd number, and every
+// later socket that gets that number busy-loops and never connects (see cluster/README.md).
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import zookeeper from 'node-zookeeper-client';
