@@ -201,7 +201,11 @@ export class Orchestrator {
     }
     const resync = this.opts.resyncMs ?? 2000;
     if (resync > 0) {
-      this.resyncTimer = setInterval(() => this.trigger('resync'), resync);
+      this.resyncTimer = setInterval(() => {
+        // also runs the autoscalers: drain timeouts and stale stats must be noticed when no stats arrive
+        this.evaluateScaling();
+        this.trigger('resync');
+      }, resync);
       this.resyncTimer.unref?.();
     }
     // switches already connected
