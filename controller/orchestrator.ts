@@ -466,13 +466,27 @@ export class Orchestrator {
     }
   }
 
+  private chainIdsSeen = '';
+
   private async ensurePathIds(): Promise<void> {
+    // deleted chains give their service path id back (checked whenever the set of chains changed)
+    const ids = this.opts.cluster.chains().map((c) => `${c.tenant}/${c.id}`).sort().join(',');
+    if (ids !== this.chainIdsSeen) {
+      const live = new Set(this.opts.cluster.chains().map((c) => `${c.tenant}/${c.id}`));
+      for (const p of await this.opts.cluster.store.listPaths()) {
+        if (!live.has(`${p.tenant}/${p.chain}`)) {
+          await this.opts.cluster.releasePath(p.pathId);
+          this.log('info', `service path ${p.pathId} of deleted chain ${p.chain} released`);
+        }
+      }
+      this.chainIdsSeen = ids;
+    }
     const missing = this.opts.cluster.chains().filter((c) => c.pathId === undefined);
     if (missing.length === 0) return;
-    const ids = new Map<string, number>();
-    for (const c of missing) ids.set(c.id, await this.opts.cluster.allocatePath(c.tenant, c.id));
-    await this.opts.cluster.updateChains((cur) => cur.map((c) => (c.pathId === undefined && ids.has(c.id) ? { ...c, pathId: ids.get(c.id)! } : c)));
-    await this.opts.cluster.waitFor(() => this.opts.cluster.chains().every((c) => c.pathId !== undefined || !ids.has(c.id)), 5000).catch(() => undefined);
+    const alloc = new Map<string, number>();
+    for (const c of missing) alloc.set(c.id, await this.opts.cluster.allocatePath(c.tenant, c.id));
+    await this.opts.cluster.updateChains((cur) => cur.map((c) => (c.pathId === undefined && alloc.has(c.id) ? { ...c, pathId: alloc.get(c.id)! } : c)));
+    await this.opts.cluster.waitFor(() => this.opts.cluster.chains().every((c) => c.pathId !== undefined || !alloc.has(c.id)), 5000).catch(() => undefined);
   }
 
   /** assignments/<host> = placed instances (+ draining ones marked draining until they are stopped). */

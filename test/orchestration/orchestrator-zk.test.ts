@@ -141,6 +141,11 @@ test('orchestrator on a real ZooKeeper: place, override, failover (port + sessio
     t.truthy(dec, 'an automatic scale-out decision was made');
     t.true(outMs < 5000, `scale-out assignment ${outMs} ms after the overload began`);
     t.log(`overload → extra instance assigned in ${outMs} ms (sustain 300 ms)`);
+
+    // ---- the chain is deleted: its path id is released and its instances unassigned
+    await admin.putChains({ chains: [] }, 'any');
+    t.true(await waitFor(async () => (await admin.listPaths()).length === 0, 10_000, 20), 'service path released');
+    t.true(await until(() => assigned('h1').length === 0, 10_000, 20), `h1 after the chain is gone: ${assigned('h1').join()}`);
   } finally {
     await orch?.stop();
     await cluster?.close();
