@@ -15,6 +15,7 @@
 #include <rte_memzone.h>
 #include <rte_lcore.h>
 #include <rte_pause.h>
+#include <rte_prefetch.h>
 #include <rte_errno.h>
 
 int rv_meta_offset = -1;
@@ -286,6 +287,7 @@ int rv_nf_run(struct rv_nf *nf, const struct rv_nf_ops *ops) {
     uint16_t n = rv_nf_recv(nf, pkts, burst);
     if (n) {
       idle = 0;
+      for (uint16_t i = 0; i < n; i++) rte_prefetch0(rv_meta_of(pkts[i]));  // last written by the manager's core
       for (uint16_t i = 0; i < n; i++) rv_meta_of(pkts[i])->action = RV_ACT_NEXT;
       ops->batch(pkts, n, nf, ops->user);
       rv_nf_send(nf, pkts, n);

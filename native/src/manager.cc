@@ -931,10 +931,11 @@ bool Manager::tx_nfs(Lcore &L, const Route *r) {
     if (!n) continue;
     busy = true;
     shm_->slots[inst].tx_deq += n;
+    // the metadata lines were last written by the NF's core: request them all before using any
+    for (unsigned i = 0; i < n; i++) rte_prefetch0(RTE_MBUF_DYNFIELD(pkts[i], rv_meta_offset, void *));
     for (unsigned i = 0; i < n; i++) {
       rte_mbuf *m = pkts[i];
       rv_meta *mt = rv_meta_of(m);
-      if (i + 1 < n) rte_prefetch0(RTE_MBUF_DYNFIELD(pkts[i + 1], rv_meta_offset, void *));
       switch (mt->action) {
         case RV_ACT_NEXT: {
           const PathEnt &pe = r->paths[mt->path_id < RV_MAX_PATHS ? mt->path_id : 0];
