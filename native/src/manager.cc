@@ -705,7 +705,8 @@ static inline void flush_inst(Lcore &L, const Route *r, uint16_t inst, rv_shm *s
   L.in[inst] = 0;
   // wake a sleeping NF only once a batch worth of packets waits (fewer context switches when cores
   // are shared); the rest is woken when the manager runs out of work (wake_pending)
-  if (ok && rte_ring_count(r->nf_rx[inst]) >= RV_WAKE_BATCH) rv_wake_if_sleeping(&shm->slots[inst].sleeping);
+  if (ok && unlikely(shm->slots[inst].sleeping) && rte_ring_count(r->nf_rx[inst]) >= RV_WAKE_BATCH)
+    rv_wake_if_sleeping(&shm->slots[inst].sleeping);
 }
 
 static inline void flush_port(Lcore &L, uint16_t pidx, uint16_t port) {
