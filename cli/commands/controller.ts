@@ -67,21 +67,25 @@ async function runController(o: ControllerCliOptions): Promise<void> {
   const handle: ControllerHandle = ctrl;
   try {
     // ---- orchestration (pipeline, placement, scaling, failover, leader election) when a cluster is given.
-    // Loaded lazily: the ZooKeeper client (a native addon) is only needed in this mode.
+    // Loaded lazily: the ZooKeeper client is only needed in this mode.
+    let orchestrator: Awaited<ReturnType<typeof import('../../controller/orchestrator.js').startOrchestration>>['orchestrator'] | undefined;
     if (o.zookeeper) {
       const { startOrchestration } = await import('../../controller/orchestrator.js');
-      extensions.push(await startOrchestration({ controller: ctrl, handle, zookeeper: o.zookeeper, root: o.zkRoot, log }));
+      const orch = await startOrchestration({ controller: ctrl, handle, zookeeper: o.zookeeper, root: o.zkRoot, log });
+      orchestrator = orch.orchestrator;
+      extensions.push(orch);
     }
-    // ---- the northbound REST API (Express) over the ControllerHandle (controller/api.ts)
+    // ---- the northbound REST API (Express) over the ControllerHandle (controller/api.ts), the cluster store
+    // (with --zookeeper) and the orchestrator (scaling, compiled pipeline), plus /metrics.
     if (o.apiPort !== undefined) {
-      const { startApi, controllerSwitchPort } = await import('../../northbound-api/index.js');
-      const api = await startApi({
-        switches: controllerSwitchPort(handle), port: int('--api-port', o.apiPort), host: o.apiHost,
+      const { startNorthbound } = await import('../../northbound-api/index.js');
+      const api = await startNorthbound({
+        controller: handle, port: int('--api-port', o.apiPort), host: o.apiHost, log,
+        ...(o.zookeeper ? { zookeeper: o.zookeeper, root: o.zkRoot } : {}),
+        ...(orchestrator ? { orchestrator } : {}),
         ...(o.apiToken ? { token: o.apiToken } : {}),
       });
-      console.log(`rackvisor controller: northbound API on ${api.url} (/docs, /stats/*, /api/v1)` +
-        (api.tokenGenerated ? `; generated bearer token for mutations: ${api.token}` : ''));
-      extensions.push({ stop: () => api.close() });
+      extensions.push(api);
     }
   } catch (err) {
     for (const e of extensions.reverse()) await Promise.resolve(e.stop()).catch(() => undefined);
