@@ -29,7 +29,7 @@ export function registerHost(program: Command): void {
 
   host.command('run')
     .description('Run the host agent in the foreground: DPDK manager (primary) + NFs from a config file (YAML/JSON); SIGINT/SIGTERM shut it down cleanly')
-    .requiredOption('-c, --config <file>', 'host config (ports, cpus, hugepages, filePrefix, services, paths, rules, nfs, vxlan, cluster: {connectString, mac, tunnelIp, switch})')
+    .requiredOption('-c, --config <file>', 'host config (ports, cpus, hugepages, filePrefix, services, paths, rules, nfs, vxlan, cluster: {connectString, root|cluster, mac, tunnelIp, switch: {dpid, port}}); with cluster: the host registers in ZooKeeper, runs its assigned NFs and programs paths, tunnels, remote services and classifier from the controller\'s chains (see host/README.md, host/examples/)')
     .option('-s, --socket <path>', 'control socket path (default /tmp/rackvisor-host-<hostId>.sock)')
     .action(async (o: { config: string; socket?: string }) => {
       const cfg = loadHostConfig(o.config) as ReturnType<typeof loadHostConfig> & { cluster?: ClusterConfig };
@@ -50,7 +50,7 @@ export function registerHost(program: Command): void {
       agent.on('nf-event', (e: { instance: number; type: string; text: string }) => {
         if (e.type !== 'stats') console.log(`nf ${e.instance}: ${e.type}${e.text ? ` ${e.text}` : ''}`);
       });
-      console.log(`host ${agent.hostId}: manager up (${agent.manager.lcoreLayout}), ports ${agent.manager.ports.map((p) => `${p.id}=${p.name}`).join(' ')}${h.socket ? `, control ${h.socket}` : ''}${h.sync ? ', cluster-sync on' : ''}`);
+      console.log(`host ${agent.hostId}: manager up (${agent.manager.lcoreLayout}), ports ${agent.manager.ports.map((p) => `${p.id}=${p.name}`).join(' ')}${h.socket ? `, control ${h.socket}` : ''}${h.sync ? ', cluster-sync on' : ''}${h.dataplane ? ', dataplane-sync on' : ''}`);
       await new Promise(() => undefined);
     });
 
