@@ -15,6 +15,8 @@
 //     rv_nf_fini(nf); return rc;
 //   }
 //
+// C++ NFs can instead derive nfapp::App (nf_app.h): main() becomes nfapp::run<MyNf>(argc, argv, name).
+//
 // Command line:  <nf> [EAL args] -- --instance <id> [--service <id>] [NF args...]
 //   EAL args must name the manager's --file-prefix. nflib adds --proc-type=secondary,
 //   --no-telemetry, --no-pci and --lcores 0@(all cpus) when they are absent, so an NF never pins
