@@ -1,9 +1,12 @@
 // `rackvisor lab up|down|status|run`: the embedded lab (labs/lab/lab.ts does the work).
 import { Command, InvalidArgumentError } from 'commander';
 import { defaultConfig, type LabConfig } from '../../labs/lab/config.js';
-import { formatStatus, labDown, labStatus, labUp } from '../../labs/lab/lab.js';
+import { formatStatus, labDown, labLive, labStatus, labUp } from '../../labs/lab/lab.js';
 
-interface UpOpts { stateDir: string; name: string; hosts: number; controller: string; zkPort: number; subnet: string; fabricCheck: boolean; keepOnFailure?: boolean }
+interface UpOpts {
+  stateDir: string; name: string; hosts: number; controller: string; zkPort: number; subnet: string; fabricCheck: boolean; keepOnFailure?: boolean;
+  fabricOnly?: boolean; apiPort: number; agents: boolean; demo: boolean; demoSeconds: number; demoPps: number;
+}
 
 const int = (what: string) => (v: string): number => {
   const n = Number(v);
@@ -28,7 +31,13 @@ function withUpOptions(cmd: Command): Command {
     .option('--controller <target>', 'OpenFlow controller target of tor0', d.controller)
     .option('--zk-port <port>', 'ZooKeeper client port (0 = any free port)', int('--zk-port'), d.zkPort)
     .option('--subnet <a.b.c>', 'first three octets of the lab /24', d.subnet)
-    .option('--no-fabric-check', 'skip the temporary NORMAL flow + ping c1 → s1')
+    .option('--no-fabric-check', 'skip the temporary NORMAL flow + ping c1 → s1 (only used with --fabric-only)')
+    .option('--fabric-only', 'no controller, agents or demo: the fabric only (a temporary NORMAL flow proves it)')
+    .option('--api-port <port>', 'REST API port of the controller (0 = any free port)', int('--api-port'), d.apiPort)
+    .option('--no-agents', 'no host agents (and no demo): controller + fabric only')
+    .option('--no-demo', 'no demo chain and traffic: controller and host agents only')
+    .option('--demo-seconds <s>', 'how long the demo traffic runs at most', num('--demo-seconds'), d.demoSeconds)
+    .option('--demo-pps <n>', 'demo UDP rate c1 → s1 (packets/s, ≤ 5000)', num('--demo-pps'), d.demoPps)
     .option('--keep-on-failure', 'keep what was created when a step fails (for inspection)');
 }
 
@@ -38,7 +47,10 @@ function survivePipeClose(): void {
 }
 
 function configOf(o: UpOpts): LabConfig {
-  return { name: o.name, stateDir: o.stateDir, hosts: o.hosts, controller: o.controller, zkPort: o.zkPort, subnet: o.subnet, fabricCheck: o.fabricCheck };
+  return {
+    name: o.name, stateDir: o.stateDir, hosts: o.hosts, controller: o.controller, zkPort: o.zkPort, subnet: o.subnet, fabricCheck: o.fabricCheck,
+    controllerProcess: !o.fabricOnly, apiPort: o.apiPort, agents: o.agents, demo: o.demo, demoSeconds: o.demoSeconds, demoPps: o.demoPps,
+  };
 }
 
 async function runLab(o: UpOpts & { duration?: number; interval: number }): Promise<void> {
@@ -60,13 +72,22 @@ async function runLab(o: UpOpts & { duration?: number; interval: number }): Prom
     console.log(o.duration !== undefined ? `running for ${o.duration}s (Ctrl-C stops earlier) ...` : 'running until Ctrl-C ...');
     const t0 = Date.now();
     const timer = o.duration !== undefined ? setTimeout(() => stopping?.(), o.duration * 1000) : undefined;
+    const st0 = await labStatus(o.stateDir);
+    for (const k of ['REST API', 'API docs']) {
+      const l = st0.lines.find((x) => x.resource === k);
+      if (l) console.log(`${k}: ${l.detail}`);
+    }
+    let busy = false;
     const ticker = setInterval(() => {
-      void labStatus(o.stateDir).then((st) => {
+      if (busy) return;
+      busy = true;
+      void Promise.all([labStatus(o.stateDir), labLive(o.stateDir)]).then(([st, live]) => {
         const fails = st.lines.filter((l) => l.health === 'fail');
-        const ctl = st.lines.find((l) => l.resource.startsWith('controller '));
+        const ctl = st.lines.find((l) => l.resource.startsWith('controller ') || l.resource.startsWith('rackvisor controller'));
         console.log(`[+${Math.round((Date.now() - t0) / 1000)}s] ${fails.length ? `UNHEALTHY: ${fails.map((f) => f.resource).join(', ')}` : 'healthy'}` +
           ` · ${st.lines.filter((l) => l.health === 'ok').length} ok${ctl ? ` · controller ${ctl.detail}` : ''}`);
-      });
+        for (const l of live) console.log(`  ${l}`);
+      }).finally(() => { busy = false; });
     }, o.interval * 1000);
     reason = await stopped;
     clearInterval(ticker);

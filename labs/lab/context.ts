@@ -38,4 +38,6 @@ export interface LabStep {
   up(ctx: LabContext): Promise<string>;
   /** Health of what this step made. */
   status?(ctx: LabContext): Promise<StatusLine[]>;
+  /** Lines for the live view of `lab run` (e.g. per-NF rates), printed every interval. */
+  live?(ctx: LabContext): Promise<string[]>;
 }

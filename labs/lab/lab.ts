@@ -35,7 +35,7 @@ export async function labUp(cfg: LabConfig, opts: { log?: Log; steps?: LabStep[]
 
 async function up(config: LabConfig, opts: { log?: Log; steps?: LabStep[]; keepOnFailure?: boolean }): Promise<LabInfo> {
   const log = opts.log ?? ((l: string) => console.log(l));
-  const steps = opts.steps ?? labSteps();
+  const steps = opts.steps ?? labSteps(config);
   const stateFile = stateFileOf(config.stateDir);
   if (existsSync(stateFile)) {
     const st = await labStatus(config.stateDir, { steps });
@@ -91,7 +91,7 @@ export async function labStatus(stateDir: string, opts: { steps?: LabStep[] } = 
   const complete = ledger.getMeta<boolean>('complete') === true;
   const lines: StatusLine[] = [];
   if (config && info) {
-    const steps = opts.steps ?? labSteps();
+    const steps = opts.steps ?? labSteps(config);
     const ctx = contextOf(config, ledger, info, steps, () => undefined);
     for (const s of steps) {
       if (!s.status) continue;
@@ -103,9 +103,36 @@ export async function labStatus(stateDir: string, opts: { steps?: LabStep[] } = 
   for (const r of ledger.list()) {
     if (r.kind === 'process') lines.push({ resource: describe(r), health: isAlive(r.pid, r.startTime) ? 'ok' : 'fail', detail: isAlive(r.pid, r.startTime) ? 'running' : 'not running' });
   }
-  for (const [k, v] of Object.entries(info?.extra ?? {})) lines.push({ resource: k, health: 'info', detail: v });
+  for (const [k, v] of Object.entries(info?.extra ?? {}).filter(([k]) => !k.endsWith('.facts'))) lines.push({ resource: k, health: 'info', detail: v });
   const healthy = lines.every((l) => l.health !== 'fail');
   return { recorded: true, complete, healthy, lines, info, config };
+}
+
+/** Live lines of a running lab (per-NF rates, traffic): each step's `live`, in order. */
+export async function labLive(stateDir: string, opts: { steps?: LabStep[] } = {}): Promise<string[]> {
+  const stateFile = stateFileOf(stateDir);
+  if (!existsSync(stateFile)) return [];
+  const ledger = Ledger.open(stateFile);
+  const config = ledger.getMeta<LabConfig>('config');
+  const info = ledger.getMeta<LabInfo>('info');
+  if (!config || !info) return [];
+  const steps = opts.steps ?? labSteps(config);
+  const ctx = contextOf(config, ledger, info, steps, () => undefined);
+  const out: string[] = [];
+  for (const s of steps) {
+    if (!s.live) continue;
+    try { out.push(...(await s.live(ctx))); } catch (err) { out.push(`${s.name}: ${(err as Error).message}`); }
+  }
+  return out;
+}
+
+/** A context over a recorded lab (for tests and tools that act on a running lab: restart its controller, ...). */
+export function labContext(stateDir: string, log: Log = () => undefined): LabContext {
+  const ledger = Ledger.open(stateFileOf(stateDir));
+  const config = ledger.getMeta<LabConfig>('config');
+  const info = ledger.getMeta<LabInfo>('info');
+  if (!config || !info) throw new Error(`no lab recorded in ${stateDir}`);
+  return contextOf(config, ledger, info, labSteps(config), log);
 }
 
 /** Removes exactly what the state file records (also after a crash). */
@@ -134,4 +161,9 @@ export function formatStatus(st: LabStatus): string {
   const w = Math.min(60, Math.max(...st.lines.map((l) => l.resource.length), 8));
   const head = `lab "${st.config?.name ?? '?'}": ${!st.complete ? 'PARTIAL (an up did not finish)' : st.healthy ? 'healthy' : 'UNHEALTHY'}`;
   return [head, ...st.lines.map((l) => `  ${mark[l.health]}  ${l.resource.padEnd(w)}  ${l.detail}`)].join('\n');
+}
+
+/** Writes a context's info back to the state file (after a tool changed it, e.g. restarted the controller). */
+export function persistInfo(ctx: LabContext): void {
+  ctx.ledger.setMeta('info', ctx.info);
 }

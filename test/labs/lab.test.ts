@@ -28,7 +28,7 @@ test.after.always(async () => {
 test('lab up → ping c1→s1 through tor0, flows, ZooKeeper ruok, idempotent, repair, down leaves nothing', async (t) => {
   const logs: string[] = [];
   const log = (l: string): void => { logs.push(l); };
-  config = { ...defaultConfig(), name: `rvt${randomBytes(2).toString('hex')}`, stateDir, controller: `tcp:127.0.0.1:${await freePort()}` };
+  config = { ...defaultConfig(), controllerProcess: false, name: `rvt${randomBytes(2).toString('hex')}`, stateDir, controller: `tcp:127.0.0.1:${await freePort()}` };
   const nsBefore = await listNetns();
 
   const info = await labUp(config, { log });
@@ -129,7 +129,7 @@ test('CLI `lab run` shows progress and status, and Ctrl-C (SIGINT) brings the la
   const dir = join(root, 'cli');
   const name = `rvc${randomBytes(2).toString('hex')}`;
   const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'lab', 'run', '--state-dir', dir, '--name', name,
-    '--controller', `tcp:127.0.0.1:${await freePort()}`, '--hosts', '1', '--interval', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--controller', `tcp:127.0.0.1:${await freePort()}`, '--hosts', '1', '--interval', '1', '--fabric-only'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
