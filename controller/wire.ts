@@ -3,16 +3,11 @@
 // through the codec (openflow/). test/controller/wire.test.ts checks every builder against the codec's encoder
 // byte for byte, so the two cannot drift apart.
 
-export const OFP_VERSION = 4; // OpenFlow 1.3
+import { OFP_NO_BUFFER, OFP_VERSION, OFPCML_NO_BUFFER, OFPG, OFPMP, OFPMPF, OFPP, OFPT } from '../openflow/constants.js';
 
-export const T = {
-  HELLO: 0, ERROR: 1, ECHO_REQUEST: 2, ECHO_REPLY: 3, EXPERIMENTER: 4, FEATURES_REQUEST: 5, FEATURES_REPLY: 6,
-  GET_CONFIG_REQUEST: 7, GET_CONFIG_REPLY: 8, SET_CONFIG: 9, PACKET_IN: 10, FLOW_REMOVED: 11, PORT_STATUS: 12,
-  PACKET_OUT: 13, FLOW_MOD: 14, GROUP_MOD: 15, PORT_MOD: 16, TABLE_MOD: 17, MULTIPART_REQUEST: 18,
-  MULTIPART_REPLY: 19, BARRIER_REQUEST: 20, BARRIER_REPLY: 21, QUEUE_GET_CONFIG_REQUEST: 22,
-  QUEUE_GET_CONFIG_REPLY: 23, ROLE_REQUEST: 24, ROLE_REPLY: 25, GET_ASYNC_REQUEST: 26, GET_ASYNC_REPLY: 27,
-  SET_ASYNC: 28, METER_MOD: 29,
-} as const;
+// The protocol numbers are the codec's (openflow/constants.ts); short local names for the hot path.
+export { OFP_NO_BUFFER, OFP_VERSION, OFPCML_NO_BUFFER };
+export const T = OFPT;
 
 /** message types a switch may send to a controller */
 export const SWITCH_TO_CONTROLLER = new Set<number>([
@@ -25,14 +20,12 @@ export const ET = { HELLO_FAILED: 0, BAD_REQUEST: 1 } as const;
 export const HFC_INCOMPATIBLE = 0;
 export const BRC = { BAD_VERSION: 0, BAD_TYPE: 1, BAD_MULTIPART: 2, BAD_LEN: 6 } as const;
 
-export const OFPP_CONTROLLER = 0xfffffffd;
-export const OFPP_FLOOD = 0xfffffffb;
-export const OFPP_ANY = 0xffffffff;
-export const OFPG_ANY = 0xffffffff;
-export const OFP_NO_BUFFER = 0xffffffff;
-export const OFPCML_NO_BUFFER = 0xffff;
-export const OFPMPF_REPLY_MORE = 1;
-export const OFPMP_PORT_DESC = 13;
+export const OFPP_CONTROLLER = OFPP.CONTROLLER;
+export const OFPP_FLOOD = OFPP.FLOOD;
+export const OFPP_ANY = OFPP.ANY;
+export const OFPG_ANY = OFPG.ANY;
+export const OFPMPF_REPLY_MORE = OFPMPF.REPLY_MORE;
+export const OFPMP_PORT_DESC = OFPMP.PORT_DESC;
 
 export function writeHeader(b: Buffer, off: number, type: number, len: number, xid: number): void {
   b[off] = OFP_VERSION;
