@@ -24,6 +24,21 @@ export interface ClusterConfig {
   dataplane?: boolean;
 }
 
+/** Checks the `cluster:` section and normalises it (MAC and dpid lower case, dpid padded to 16 hex digits, "0x" and
+ *  ":" separators accepted in the dpid); throws a message naming the field. */
+export function normalizeClusterConfig(c: ClusterConfig): ClusterConfig {
+  const err = (f: string, why: string): never => { throw new Error(`cluster.${f}: ${why}`); };
+  if (typeof c.connectString !== 'string' || !c.connectString) err('connectString', 'required (host:port[,host:port...])');
+  const mac = String(c.mac ?? '').toLowerCase();
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(mac)) err('mac', `${String(c.mac)} is not a MAC address (aa:bb:cc:dd:ee:ff)`);
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(String(c.tunnelIp ?? ''))) err('tunnelIp', `${String(c.tunnelIp)} is not an IPv4 address`);
+  if (!c.switch || typeof c.switch !== 'object') err('switch', 'required: { dpid, port }');
+  const dpid = String(c.switch.dpid ?? '').toLowerCase().replace(/^0x/, '').replace(/:/g, '');
+  if (!/^[0-9a-f]{1,16}$/.test(dpid)) err('switch.dpid', `${String(c.switch.dpid)} is not a datapath id (up to 16 hex digits)`);
+  if (!Number.isInteger(c.switch.port) || c.switch.port < 1) err('switch.port', `${String(c.switch.port)} is not an OpenFlow port number`);
+  return { ...c, mac, switch: { dpid: dpid.padStart(16, '0'), port: c.switch.port } };
+}
+
 export interface RunningHost {
   agent: HostAgent;
   sync?: ClusterSync;
@@ -33,6 +48,7 @@ export interface RunningHost {
 }
 
 export async function runHost(config: HostConfig & { cluster?: ClusterConfig }, opts: { socket?: string | null; onShutdown?: () => void; log?: (m: string) => void } = {}): Promise<RunningHost> {
+  const cc = config.cluster ? normalizeClusterConfig(config.cluster) : undefined; // before DPDK starts
   const agent = await HostAgent.start({ ...config, hostId: config.hostId ?? hostname() });
   let sync: ClusterSync | undefined;
   let dataplane: DataplaneSync | undefined;
@@ -47,7 +63,7 @@ export async function runHost(config: HostConfig & { cluster?: ClusterConfig }, 
     await agent.stop();
   };
   try {
-    const c = config.cluster;
+    const c = cc;
     if (c) {
       store = await ClusterStore.open({
         connectString: c.connectString, sessionTimeoutMs: c.sessionTimeoutMs ?? 6000, cluster: c.cluster, root: c.root,
