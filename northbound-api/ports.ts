@@ -4,25 +4,16 @@
 // fakes or the real things. Keeping them here (and minimal) lets the API be tested in isolation and
 // keeps the import direction northbound-api → controller, cluster.
 import type { OfMessage } from '../openflow/index.js';
+import type { ControllerRole, SwitchPort as ControllerSwitchPort } from '../controller/api.js';
+import type { ChainMatch, HostRecord, InstanceRecord, ServiceRecord, StatsRecord } from '../cluster/schemas.js';
 
 // ---------------------------------------------------------------------------------------------
 // Switches (OpenFlow side)
 
-export type OfRole = 'EQUAL' | 'MASTER' | 'SLAVE' | 'NOCHANGE';
+export type OfRole = ControllerRole;
 
-export interface SwitchPortInfo {
-  port_no: number;
-  name: string;
-  hw_addr: string;
-  config: number;
-  state: number;
-  curr: number;
-  advertised: number;
-  supported: number;
-  peer: number;
-  curr_speed: number;
-  max_speed: number;
-}
+/** A switch port (controller/api.ts), Ryu field names. */
+export type SwitchPortInfo = ControllerSwitchPort;
 
 export interface SwitchInfo {
   dpid: bigint;
@@ -104,17 +95,12 @@ export interface PipelinePort {
 // ---------------------------------------------------------------------------------------------
 // Cluster state (ZooKeeper desired/observed state, through cluster/)
 
-// The shapes below follow the ZooKeeper records of cluster/schemas.ts (without their format field `v`)
-// so that the ZooKeeper adapter stays a thin mapping.
+// The shapes below are the ZooKeeper records of cluster/schemas.ts without their format field `v`
+// (reused, not redeclared), so that the ZooKeeper adapter stays a thin mapping.
 
-export interface ServiceLimits {
-  minInstances: number;
-  maxInstances: number;
-  cpuShare?: number;
-  memoryMb?: number;
-}
+export type ServiceLimits = ServiceRecord['limits'];
 
-export type ServiceKind = 'native' | 'typescript' | 'process';
+export type ServiceKind = ServiceRecord['kind'];
 
 export interface Tenant {
   /** Identifier (path-safe). */
@@ -137,15 +123,7 @@ export interface Service {
   desiredInstances?: number;
 }
 
-export interface ChainMatch {
-  inPort?: number;
-  vlan?: number;
-  ipSrc?: string;
-  ipDst?: string;
-  ipProto?: number;
-  tpSrc?: number;
-  tpDst?: number;
-}
+export type { ChainMatch };
 
 export interface Chain {
   name: string;
@@ -157,46 +135,15 @@ export interface Chain {
   pathId?: number;
 }
 
-export interface Host {
-  id: string;
-  mac: string;
-  tunnelIp: string;
-  switch: { dpid: string; port: number };
-  cores: number;
-  capacity: { maxInstances: number; maxPps?: number };
-  startedAt: number;
-}
+export type Host = Omit<HostRecord, 'v'>;
 
-export interface Instance {
+export interface Instance extends Omit<InstanceRecord, 'v'> {
   /** "<service>/<host>:<index>" */
   id: string;
-  service: string;
-  serviceId: number;
-  host: string;
-  index: number;
-  state: 'starting' | 'running' | 'stopping' | 'failed';
-  instanceId?: number;
-  pid?: number;
-  startedAt: number;
 }
 
-export interface InstanceStats {
-  host: string;
-  /** "<service>:<n>" */
-  instance: string;
+export interface InstanceStats extends Omit<StatsRecord, 'v'> {
   service: string;
-  /** ms since epoch of the sample */
-  t: number;
-  seq: number;
-  rxPkts: number;
-  txPkts: number;
-  dropPkts: number;
-  rxBytes: number;
-  txBytes: number;
-  /** packets/s over the last interval */
-  pps: number;
-  /** RX ring occupancy 0..1 */
-  ringFill: number;
 }
 
 export interface AutoscaleSettings {
