@@ -234,13 +234,19 @@ export class ControlPlaneRig {
 
 /**
  * The data plane through the compiled pipeline: a private OVS ToR programmed by our controller (compilePipeline +
- * PipelineInstaller), namespaces c1, s1 (edge) and h1, h2 (hosts), two real host agents (`rackvisor host run`:
- * DPDK managers on af_packet ports, native monitor@h1 and firewall@h2, VXLAN between them). `install(true)` steers
- * c1 → s1 IPv4 through the chain; `install(false)` is the ToR-only path (pure L2).
+ * PipelineInstaller), namespaces c1, s1 (edge), the hosts' uplink veths h1, h2, a private ZooKeeper and two real host
+ * agents (`rackvisor host run` with only ports + a `cluster:` section: DPDK managers on af_packet ports). The rig
+ * writes the cluster records the controller would (services, the chain with its path id, assignments monitor@h1 and
+ * firewall@h2); the agents run their NFs and program paths, tunnels, remote services and classifier from ZooKeeper
+ * (host/dataplane-sync.ts) — nothing is programmed into the managers by hand. `install(true)` steers c1 → s1 IPv4
+ * through the chain; `install(false)` is the ToR-only path (pure L2).
  */
 export class DataplaneRig {
   readonly sfx = randomBytes(2).toString('hex');
-  readonly ns: Record<'c1' | 's1' | 'h1' | 'h2', string>;
+  readonly ns: Record<'c1' | 's1', string>;
+  readonly root: string;
+  zk!: ZooKeeperServer;
+  admin!: ClusterStore;
   readonly dir = mkdtempSync(join(tmpdir(), 'rvt-dpr-'));
   readonly ledger = Ledger.open(join(this.dir, 'ledger.json'));
   readonly ctrl = new Controller({ host: '127.0.0.1', port: 0, apps: [], log: () => undefined });
@@ -259,7 +265,9 @@ export class DataplaneRig {
   /** 'cross': monitor@h1 → firewall@h2 (VXLAN); 'both': each host runs the one-hop chain [monitor] (two ingress
    *  hosts, Flowstream prefix split), for failover. */
   private constructor(readonly mode: 'cross' | 'both') {
-    this.ns = { c1: `rvd-${this.sfx}-c1`, s1: `rvd-${this.sfx}-s1`, h1: `rvd-${this.sfx}-h1`, h2: `rvd-${this.sfx}-h2` };
+    // the hosts' uplink veth ends stay in this namespace: the agents reach ZooKeeper on loopback (host/README.md)
+    this.ns = { c1: `rvd-${this.sfx}-c1`, s1: `rvd-${this.sfx}-s1` };
+    this.root = `/rvd${this.sfx}`;
     this.br = `rvd${this.sfx}tor`;
   }
 
@@ -290,11 +298,13 @@ export class DataplaneRig {
     }
     this.ovs = await startOvs({ ledger: this.ledger });
     await this.ovs.addBridge(this.br, { failMode: 'secure', controller: `tcp:127.0.0.1:${this.ctrl.port}`, dpid: this.dpid.toString(16).padStart(16, '0') });
-    for (const [k, ns] of Object.entries(this.ns)) {
+    for (const k of ['c1', 's1', 'h1', 'h2'] as const) {
+      const ns = k === 'c1' || k === 's1' ? this.ns[k] : undefined;
       const outer = `rv${this.sfx}o${k}`;
       const inner = `rv${this.sfx}i${k}`;
-      await createVeth({ name: outer }, { name: inner, netns: ns }, this.ledger);
+      await createVeth({ name: outer }, { name: inner, ...(ns ? { netns: ns } : {}) }, this.ledger);
       await tryRun('sysctl', ['-q', '-w', `net.ipv6.conf.${outer}.disable_ipv6=1`]);
+      if (!ns) await tryRun('sysctl', ['-q', '-w', `net.ipv6.conf.${inner}.disable_ipv6=1`]);
       await txChecksumOff(inner, ns);
       await txChecksumOff(outer);
       this.ports[k] = await this.ovs.addPort(this.br, outer);
@@ -306,34 +316,37 @@ export class DataplaneRig {
     this.installer = new PipelineInstaller(this.ctrl.session(this.dpid)!);
     await this.install(true);
     const root = process.cwd();
-    const common = { services: { monitor: 1, firewall: 2 }, paths: [{ id: 1, services: [1, 2] }], defaultPath: 1, hugepages: { sizeMb: 256 }, heartbeatTimeoutMs: 3000 };
+    // what the controller writes (services, the chain with its service path id, assignments), written directly
+    this.zk = await startZooKeeper({ dir: join(this.dir, 'zk'), ledger: this.ledger });
+    this.admin = await ClusterStore.open({ connectString: this.zk.connectString, sessionTimeoutMs: 6000, root: this.root });
+    await this.admin.ensureLayout();
+    await this.admin.putService({ name: 'monitor', id: 1, kind: 'native', image: 'monitor', limits: { minInstances: 1, maxInstances: 2 } });
+    await this.admin.putService({ name: 'firewall', id: 2, kind: 'native', image: 'firewall', limits: { minInstances: 1, maxInstances: 2 } });
     const rules = join(this.dir, 'fw.rules');
     writeFileSync(rules, 'default allow\ndrop proto udp dport 9999\n');
-    const h1ip = '192.168.52.1';
-    const h2ip = '192.168.52.2';
-    if (this.mode === 'both') {
-      for (const h of ['h1', 'h2'] as const) {
-        await this.startAgent(root, h, {
-          services: { monitor: 1 }, paths: [{ id: 1, services: [1] }], defaultPath: 1, hugepages: { sizeMb: 256 }, heartbeatTimeoutMs: 3000,
-          hostId: `${h}-${this.sfx}`, filePrefix: `rvd-${this.sfx}-${h}`, ports: [`net_af_packet0,iface=rv${this.sfx}i${h}`], controlSocket: join(this.dir, `${h}.sock`),
-          nfs: [{ service: 'monitor', serviceId: 1, kind: 'native' }],
-        });
-      }
-    } else {
-    await this.startAgent(root, 'h1', {
-      ...common, hostId: `h1-${this.sfx}`, filePrefix: `rvd-${this.sfx}-h1`, ports: [`net_af_packet0,iface=rv${this.sfx}ih1`], controlSocket: join(this.dir, 'h1.sock'),
-      nfs: [{ service: 'monitor', serviceId: 1, kind: 'native' }],
-      vxlan: { mac: this.macs['h1'], ip: h1ip, tunnels: [{ ip: h2ip, mac: this.macs['h2'] }], remoteServices: [{ service: 2, mac: this.macs['h2'], ip: h2ip }] },
-    });
-    await this.startAgent(root, 'h2', {
-      ...common, hostId: `h2-${this.sfx}`, filePrefix: `rvd-${this.sfx}-h2`, ports: [`net_af_packet0,iface=rv${this.sfx}ih2`], controlSocket: join(this.dir, 'h2.sock'),
-      nfs: [{ service: 'firewall', serviceId: 2, kind: 'native', args: ['--rules', rules] }],
-      vxlan: { mac: this.macs['h2'], ip: h2ip, tunnels: [{ ip: h1ip, mac: this.macs['h1'] }] },
-    });
+    const hid = (h: string): string => `${h}-${this.sfx}`;
+    const both = this.mode === 'both';
+    await this.admin.putChains({ chains: [{ id: 'web', tenant: 't1', pathId: 1, services: both ? ['monitor'] : ['monitor', 'firewall'], match: { inPort: this.ports['c1']!, ipDst: '10.0.0.2/32' } }] }, 'any');
+    await this.admin.putAssignment(hid('h1'), [{ service: 'monitor', index: 0 }], 'any');
+    await this.admin.putAssignment(hid('h2'), both ? [{ service: 'monitor', index: 0 }] : [{ service: 'firewall', index: 0, config: { rules } }], 'any');
+    const tunnelIp = { h1: '192.168.52.1', h2: '192.168.52.2' };
+    for (const h of ['h1', 'h2'] as const) {
+      await this.startAgent(root, h, {
+        hostId: hid(h), filePrefix: `rvd-${this.sfx}-${h}`, ports: [`net_af_packet0,iface=rv${this.sfx}i${h}`], hugepages: { sizeMb: 256 },
+        heartbeatTimeoutMs: 3000, controlSocket: join(this.dir, `${h}.sock`),
+        cluster: { connectString: this.zk.connectString, root: this.root, mac: this.macs[h], tunnelIp: tunnelIp[h], switch: { dpid: this.dpid.toString(16).padStart(16, '0'), port: this.ports[h] }, statsIntervalMs: 1000 },
+      });
     }
     for (const a of this.agents) {
       const ok = await waitFor(async () => (await this.hostStats(a.sock)).nfs.some((n) => n.state === 'running'), 60_000, 500);
       if (!ok) throw new Error(`NF on ${a.name} not running: ${a.out()}`);
+      // the data plane derived from ZooKeeper: the path, and a tunnel to the other host
+      const programmed = await waitFor(() => /\[dataplane-sync [^\]]+\] applied: paths \[1=[0-9>]+\] tunnels 1 /.test(a.out()), 20_000, 100);
+      if (!programmed) throw new Error(`agent ${a.name} did not program its data plane: ${a.out()}`);
+    }
+    if (this.mode === 'cross') {
+      const h1 = this.agents.find((a) => a.name === 'h1')!;
+      if (!(await waitFor(() => h1.out().includes(`remote [2@h2-${this.sfx}]`), 20_000, 100))) throw new Error(`h1 has no remote firewall: ${h1.out()}`);
     }
   }
 
@@ -421,8 +434,7 @@ export class DataplaneRig {
     this.ledger.record({ kind: 'mount', path: `/tmp/rv-huge-${prefix}` });
     this.ledger.record({ kind: 'dir', path: `/tmp/rv-huge-${prefix}` });
     this.ledger.record({ kind: 'dir', path: `/var/run/dpdk/${prefix}` });
-    const ns = this.ns[name as 'h1' | 'h2'];
-    const p = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(root, 'cli', 'main.ts'), 'host', 'run', '-c', file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, ['--import', 'tsx', join(root, 'cli', 'main.ts'), 'host', 'run', '-c', file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     this.ledger.record({ kind: 'process', pid: p.pid!, startTime: processStartTime(p.pid!), label: `host agent ${name}` });
     let out = '';
     p.stdout!.on('data', (d: Buffer) => { out = (out + d.toString()).slice(-20_000); });
@@ -463,6 +475,7 @@ export class DataplaneRig {
       }
     }
     await this.ctrl.stop();
+    await this.admin?.close().catch(() => undefined);
     await this.ledger.teardown();
     rmSync(this.dir, { recursive: true, force: true });
   }

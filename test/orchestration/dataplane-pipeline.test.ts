@@ -1,16 +1,16 @@
 // Data plane through the COMPILED pipeline: the ToR (private OVS, userspace datapath) is programmed by our
 // OpenFlow controller with compilePipeline() + PipelineInstaller (no static flows), two real host agents
 // (`rackvisor host run`, DPDK managers on af_packet ports, native monitor / firewall NFs), chain
-// monitor@h1 → firewall@h2 in VXLAN, client c1 → server s1 (rig: bench/suites/system.ts DataplaneRig).
+// monitor@h1 → firewall@h2 in VXLAN, client c1 → server s1 (rig: bench/suites/system.ts DataplaneRig; the agents
+// program their managers from ZooKeeper records — host/dataplane-sync.ts — nothing is configured by hand).
 // Checks: c1's IP traffic is steered to h1 (table 2), VXLAN between the hosts crosses the switch by host MAC
 // (table 3, never re-steered), the end of the chain reaches s1 by L2, payloads arrive intact, the firewall drops
 // at h2, ARP and the replies s1 → c1 are plain L2; removing the chain is a one-flow change to the ToR-only path.
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { TABLE } from '../../controller/pipeline/compile.js';
 import { DataplaneRig } from '../../bench/suites/system.js';
 import { nsExec } from '../../labs/lib/netns.js';
-import { processStartTime } from '../../labs/lib/proc.js';
+import { startUdpEcho, udpRoundTrips } from '../support/udp.js';
 import { waitFor } from '../../labs/lib/exec.js';
 
 let rig: DataplaneRig | undefined;
@@ -25,28 +25,18 @@ test.after.always(async () => {
 
 test.serial('compiled pipeline on the ToR: c1 → monitor@h1 → VXLAN → firewall@h2 → s1, intact; firewall drops; L2 for the rest', async (t) => {
   const r = rig!;
-  const server = spawn('ip', ['netns', 'exec', r.ns.s1, '/usr/bin/python3', '-c',
-    'import socket,select;a=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);a.bind(("10.0.0.2",0));' +
-    'b=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);b.bind(("10.0.0.2",9999));print(a.getsockname()[1],flush=True)\n' +
-    'got9999=0\nn=0\nwhile n<3:\n r,_,_=select.select([a,b],[],[],15)\n if not r: break\n for s in r:\n  d,ad=s.recvfrom(4096)\n  if s is b: got9999+=1\n  else: n+=1; a.sendto(d[::-1],ad)\n' +
-    'r,_,_=select.select([b],[],[],1)\nif r: got9999+=1\nprint("9999:",got9999,flush=True)'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  r.ledger.record({ kind: 'process', pid: server.pid!, startTime: processStartTime(server.pid!), label: 'udp server' });
-  let serverOut = '';
-  server.stdout!.on('data', (d: Buffer) => { serverOut += d.toString(); });
-  t.true(await waitFor(() => /^\d+\n/.test(serverOut), 10_000));
-  const port = Number(serverOut.split('\n')[0]);
+  const server = startUdpEcho(r.ledger, r.ns.s1, '10.0.0.2', { echoes: 3, reply: 'reverse', probePort: 9999 });
+  t.true(await server.ready(10_000));
 
   const ping = await nsExec(r.ns.c1, ['ping', '-c', '5', '-i', '0.2', '-W', '3', '10.0.0.2'], { timeoutMs: 30_000 });
   t.is(ping.code, 0, `ping c1 → s1 through the chain: ${ping.stdout}${ping.stderr}`);
   const msgs = ['steered by the compiled pipeline', 'z'.repeat(1300), 'done'];
-  const client = await nsExec(r.ns.c1, ['/usr/bin/python3', '-c',
-    `import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.settimeout(8)\n` +
-    `for i in range(5): s.sendto(b"blocked",("10.0.0.2",9999))\n` +
-    `for m in ${JSON.stringify(msgs)}:\n s.sendto(m.encode(),("10.0.0.2",${port}));d,_=s.recvfrom(4096);print(d.decode())`], { timeoutMs: 40_000 });
+  const client = await udpRoundTrips(r.ns.c1, '10.0.0.2', server.port, msgs,
+    { recvTimeoutS: 8, timeoutMs: 40_000, probe: { port: 9999, count: 5 } });
   t.is(client.code, 0, client.stderr);
   t.deepEqual(client.stdout.trim().split('\n'), msgs.map((m) => [...m].reverse().join('')), 'UDP payloads arrive intact (echoed reversed)');
-  await waitFor(() => serverOut.includes('9999:'), 5000);
-  t.regex(serverOut, /9999: 0/, 'the firewall on h2 dropped the blocked port');
+  await waitFor(() => server.output().includes('9999:'), 5000);
+  t.regex(server.output(), /9999: 0/, 'the firewall on h2 dropped the blocked port');
 
   // the NFs saw the traffic in order across hosts
   const s1 = await r.hostStats(r.agents[0]!.sock);
