@@ -30,6 +30,8 @@ export interface LabConfig {
   demoSeconds: number;
   /** Demo UDP rate c1 → s1 (packets per second). */
   demoPps: number;
+  /** Extra orchestrator options merged into RACKVISOR_ORCHESTRATOR (e.g. `{scaling: {...}}` in tests). */
+  orchestrator?: Record<string, unknown>;
 }
 
 export const BRIDGE = 'tor0';

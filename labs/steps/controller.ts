@@ -37,7 +37,7 @@ export function controllerLaunch(ctx: LabContext, apiPort: number, token: string
   const s1 = nodeByName(t, 's1');
   // Edge endpoints (client and server) are registered with the orchestrator so replies and chain output reach them
   // by L2 without learning; hops of a chain are spread over the hosts so the demo crosses hosts in VXLAN.
-  const orchestrator = { hopAffinity: 'spread', endpoints: [{ mac: c1.mac, port: c1.ofport }, { mac: s1.mac, port: s1.ofport }] };
+  const orchestrator = { ...(ctx.config.orchestrator ?? {}), hopAffinity: 'spread', endpoints: [{ mac: c1.mac, port: c1.ofport }, { mac: s1.mac, port: s1.ofport }] };
   const argv = [...rackvisorCommand(), 'controller', '--listen', listen, '--zookeeper', zk.connectString, '--zk-root', zkRootOf(ctx),
     '--api-port', String(apiPort), '--api-host', '127.0.0.1', '--api-token', token, '--no-l2'];
   return { argv, env: { RACKVISOR_ORCHESTRATOR: JSON.stringify(orchestrator) }, listen };
