@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { Ledger } from '../../labs/lib/ledger.js';
 import { createNetns, createVeth, nsExec, addAddress, txChecksumOff, linkMac } from '../../labs/lib/netns.js';
 import { processStartTime } from '../../labs/lib/proc.js';
+import { startUdpEcho, udpRoundTrips } from '../support/udp.js';
 import { sleep, waitFor } from '../../labs/lib/exec.js';
 import { buildTestPrograms, spawnToolInNetns, stopTool, tsharkJson, fixIpChecksum, readPcap, type ToolProcess } from './helpers.js';
 import { encapsulate, decapsulate, vniFor } from '../../vxlan/index.js';
@@ -123,17 +124,10 @@ test.serial('(a)(b)(c) ping and UDP between a client behind our encap and a kern
   t.is(ping.code, 0, `ping through the tunnel: ${ping.stdout}${ping.stderr}`);
   t.regex(ping.stdout, /5 received/);
   // UDP: server in K (kernel side), client in C; echo back reversed
-  const server = spawn('ip', ['netns', 'exec', NS.k, '/usr/bin/python3', '-c',
-    'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("10.77.0.2",0));print(s.getsockname()[1],flush=True);' +
-    's.settimeout(15)\nfor _ in range(3):\n d,a=s.recvfrom(4096);s.sendto(d[::-1],a)'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  ledger.record({ kind: 'process', pid: server.pid!, startTime: processStartTime(server.pid!), label: 'udp echo' });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
-    server.once('exit', (c) => reject(new Error(`udp server exited ${c}`)));
-  });
-  const client = await nsExec(NS.c, ['/usr/bin/python3', '-c',
-    `import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.settimeout(5)\n` +
-    `for m in [b"hello-vxlan", b"x"*1000, b"rackvisor"]:\n s.sendto(m,("10.77.0.2",${port}));d,_=s.recvfrom(4096);print(d.decode())`], { timeoutMs: 20_000 });
+  const server = startUdpEcho(ledger, NS.k, '10.77.0.2', { echoes: 3, reply: 'reverse' });
+  t.true(await server.ready(15_000), `udp echo server: ${server.output()}`);
+  const client = await udpRoundTrips(NS.c, '10.77.0.2', server.port, ['hello-vxlan', 'x'.repeat(1000), 'rackvisor'],
+    { recvTimeoutS: 5, timeoutMs: 20_000 });
   t.is(client.code, 0, client.stderr);
   t.deepEqual(client.stdout.trim().split('\n'), ['nalxv-olleh', 'x'.repeat(1000), 'rosivkcar']);
   await stopCapture();

@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { Ledger } from '../../labs/lib/ledger.js';
 import { createNetns, createVeth, nsExec, addAddress, txChecksumOff, linkMac } from '../../labs/lib/netns.js';
 import { processStartTime } from '../../labs/lib/proc.js';
+import { startUdpEcho, udpRoundTrips } from '../support/udp.js';
 import { run, sleep, waitFor } from '../../labs/lib/exec.js';
 import { DataplaneManager, NF_BIN_DIR } from '../../native/index.js';
 import { tsharkJson, readPcap, fixIpChecksum } from './helpers.js';
@@ -127,17 +128,10 @@ test.serial('manager ⇄ kernel vxlan: ping and UDP through the manager\'s encap
   const ping = await nsExec(NS.c, ['ping', '-c', '5', '-i', '0.2', '-W', '2', '10.77.0.2'], { timeoutMs: 20_000 });
   t.is(ping.code, 0, `ping through the manager: ${ping.stdout}${ping.stderr}`);
   t.regex(ping.stdout, /5 received/);
-  const server = spawn('ip', ['netns', 'exec', NS.k, '/usr/bin/python3', '-c',
-    'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("10.77.0.2",0));print(s.getsockname()[1],flush=True);' +
-    's.settimeout(15)\nfor _ in range(2):\n d,a=s.recvfrom(4096);s.sendto(d.upper(),a)'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  ledger.record({ kind: 'process', pid: server.pid!, startTime: processStartTime(server.pid!), label: 'udp echo' });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
-    server.once('exit', (c) => reject(new Error(`udp server exited ${c}`)));
-  });
-  const client = await nsExec(NS.c, ['/usr/bin/python3', '-c',
-    `import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.settimeout(5)\n` +
-    `for m in [b"through the manager", b"z"*1200]:\n s.sendto(m,("10.77.0.2",${port}));d,_=s.recvfrom(4096);print(d.decode())`], { timeoutMs: 20_000 });
+  const server = startUdpEcho(ledger, NS.k, '10.77.0.2', { echoes: 2, reply: 'upper' });
+  t.true(await server.ready(15_000), `udp echo server: ${server.output()}`);
+  const client = await udpRoundTrips(NS.c, '10.77.0.2', server.port, ['through the manager', 'z'.repeat(1200)],
+    { recvTimeoutS: 5, timeoutMs: 20_000 });
   t.is(client.code, 0, client.stderr);
   t.deepEqual(client.stdout.trim().split('\n'), ['THROUGH THE MANAGER', 'Z'.repeat(1200)]);
   await sleep(300);

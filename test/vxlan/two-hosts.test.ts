@@ -16,6 +16,7 @@ import { Ledger } from '../../labs/lib/ledger.js';
 import { createNetns, createVeth, nsExec, addAddress, txChecksumOff, linkMac } from '../../labs/lib/netns.js';
 import { startOvs, type OvsInstance } from '../../labs/lib/ovs.js';
 import { processStartTime } from '../../labs/lib/proc.js';
+import { startUdpEcho, udpRoundTrips } from '../support/udp.js';
 import { sleep, waitFor, tryRun } from '../../labs/lib/exec.js';
 import { ROOT, readPcap, tsharkJson } from './helpers.js';
 import { decapsulate, vniFor } from '../../vxlan/index.js';
@@ -139,27 +140,17 @@ test.serial('(d) c1 → monitor@h1 → VXLAN through the switch → firewall@h2 
   t.true(await waitFor(() => capErr.includes('listening on'), 15_000), capErr);
   await sleep(300);
   // UDP server on s1 echoes (reversed) what it gets; it also counts what reaches port 9999
-  const server = spawn('ip', ['netns', 'exec', NS.s1, '/usr/bin/python3', '-c',
-    'import socket,select;a=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);a.bind(("10.0.0.2",0));' +
-    'b=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);b.bind(("10.0.0.2",9999));print(a.getsockname()[1],flush=True)\n' +
-    'got9999=0\nn=0\nwhile n<3:\n r,_,_=select.select([a,b],[],[],15)\n if not r: break\n for s in r:\n  d,ad=s.recvfrom(4096)\n  if s is b: got9999+=1\n  else: n+=1; a.sendto(d[::-1],ad)\n' +
-    'r,_,_=select.select([b],[],[],1)\nif r: got9999+=1\nprint("9999:",got9999,flush=True)'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  ledger.record({ kind: 'process', pid: server.pid!, startTime: processStartTime(server.pid!), label: 'udp server' });
-  let serverOut = '';
-  server.stdout!.on('data', (d: Buffer) => { serverOut += d.toString(); });
-  t.true(await waitFor(() => /^\d+\n/.test(serverOut), 10_000));
-  const port = Number(serverOut.split('\n')[0]);
+  const server = startUdpEcho(ledger, NS.s1, '10.0.0.2', { echoes: 3, reply: 'reverse', probePort: 9999 });
+  t.true(await server.ready(10_000));
   const ping = await nsExec(NS.c1, ['ping', '-c', '5', '-i', '0.2', '-W', '3', '10.0.0.2'], { timeoutMs: 30_000 });
   t.is(ping.code, 0, `ping c1 → s1 through the chain: ${ping.stdout}${ping.stderr}`);
   const msgs = ['across two hosts', 'y'.repeat(1300), 'the end'];
-  const client = await nsExec(NS.c1, ['/usr/bin/python3', '-c',
-    `import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.settimeout(8)\n` +
-    `for i in range(5): s.sendto(b"blocked",("10.0.0.2",9999))\n` +
-    `for m in ${JSON.stringify(msgs)}:\n s.sendto(m.encode(),("10.0.0.2",${port}));d,_=s.recvfrom(4096);print(d.decode())`], { timeoutMs: 40_000 });
+  const client = await udpRoundTrips(NS.c1, '10.0.0.2', server.port, msgs,
+    { recvTimeoutS: 8, timeoutMs: 40_000, probe: { port: 9999, count: 5 } });
   t.is(client.code, 0, client.stderr);
   t.deepEqual(client.stdout.trim().split('\n'), msgs.map((m) => [...m].reverse().join('')), 'UDP payloads arrive intact (echoed reversed)');
-  await waitFor(() => serverOut.includes('9999:'), 5000);
-  t.regex(serverOut, /9999: 0/, 'the firewall on h2 dropped the blocked port');
+  await waitFor(() => server.output().includes('9999:'), 5000);
+  t.regex(server.output(), /9999: 0/, 'the firewall on h2 dropped the blocked port');
   await sleep(300);
   const exited = new Promise<void>((r) => cap.once('exit', () => r()));
   cap.kill('SIGINT');
