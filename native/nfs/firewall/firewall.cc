@@ -11,6 +11,7 @@
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 
+#include "../nf_config.h"
 #include "../nf_pkt.h"
 
 namespace rvnf {
@@ -76,20 +77,11 @@ bool parse_port_range(const std::string& s, uint16_t* lo, uint16_t* hi) {
 }  // namespace
 
 bool fw_parse(const std::string& text, FwConfig* cfg, std::string* err) {
-  std::istringstream in(text);
-  std::string line;
-  int ln = 0;
-  auto fail = [&](const std::string& m) {
-    if (err) *err = "line " + std::to_string(ln) + ": " + m;
-    return false;
-  };
-  while (std::getline(in, line)) {
-    ln++;
-    size_t hash = line.find('#');
-    std::string body = hash == std::string::npos ? line : line.substr(0, hash);
-    std::istringstream ws(body);
-    std::vector<std::string> t;
-    for (std::string w; ws >> w;) t.push_back(w);
+  ConfigLines lines(text);
+  auto fail = [&](const std::string& m) { return lines.fail(err, m); };
+  for (std::string line; lines.next(&line);) {
+    std::string body = ConfigLines::uncomment(line);
+    std::vector<std::string> t = ConfigLines::words(body);
     if (t.empty()) continue;
     const std::string& kw = t[0];
     if (kw == "default" || kw == "nonip") {

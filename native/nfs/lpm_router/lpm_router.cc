@@ -7,6 +7,7 @@
 
 #include <rte_lpm.h>
 
+#include "../nf_config.h"
 #include "../nf_pkt.h"
 
 namespace rvnf {
@@ -38,17 +39,10 @@ bool lpm_route_in_shard(const LpmRoute& r, uint32_t shard, uint32_t shards) {
 }
 
 bool lpm_parse(const std::string& text, LpmConfig* cfg, std::string* err) {
-  std::istringstream in(text);
-  std::string line;
-  int ln = 0;
-  auto fail = [&](const std::string& m) { *err = "line " + std::to_string(ln) + ": " + m; return false; };
-  while (std::getline(in, line)) {
-    ln++;
-    size_t h = line.find('#');
-    if (h != std::string::npos) line.resize(h);
-    std::istringstream ws(line);
-    std::vector<std::string> t;
-    for (std::string w; ws >> w;) t.push_back(w);
+  ConfigLines lines(text);
+  auto fail = [&](const std::string& m) { return lines.fail(err, m); };
+  for (std::string line; lines.next(&line);) {
+    std::vector<std::string> t = ConfigLines::words(ConfigLines::uncomment(line));
     if (t.empty()) continue;
     auto num = [&](const std::string& s, uint32_t max, uint32_t* v) {
       char* end = nullptr;

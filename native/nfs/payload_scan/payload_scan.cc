@@ -5,6 +5,7 @@
 #include <deque>
 #include <sstream>
 
+#include "../nf_config.h"
 #include "../nf_pkt.h"
 
 namespace rvnf {
@@ -56,12 +57,9 @@ bool parse_bytes(const std::string& s, size_t i, std::string* out, std::string* 
 }  // namespace
 
 bool scan_parse(const std::string& text, ScanConfig* cfg, std::string* err) {
-  std::istringstream in(text);
-  std::string line;
-  int ln = 0;
-  auto fail = [&](const std::string& m) { *err = "line " + std::to_string(ln) + ": " + m; return false; };
-  while (std::getline(in, line)) {
-    ln++;
+  ConfigLines lines(text);
+  auto fail = [&](const std::string& m) { return lines.fail(err, m); };
+  for (std::string line; lines.next(&line);) {
     std::istringstream ws(line);
     std::string kw;
     if (!(ws >> kw) || kw[0] == '#') continue;
