@@ -10,8 +10,10 @@
 //    falls back to the remote host if its local instances die.
 //  - Classifier: on an ingress host (the chain's first service is assigned here) frames from the switch that match
 //    the chain (IPv4 src/dst prefix, protocol, ports) go onto the chain's path; rules ordered by chain priority
-//    (higher first); the default path (IPv4 rule misses and non-IP frames the switch steered here) is the path of
-//    the highest-priority ingress chain, 0 (drop, counted no_path) when this host is no ingress.
+//    (higher first; a chain without IP fields is a catch-all IPv4 rule). The default path (rule misses, non-IP) is 0:
+//    the compiled pipeline only steers IPv4 frames matching a chain (eth_type is part of every steering flow), and
+//    those match a rule here, so a miss is a frame addressed to this host itself (ARP, a kernel's ICMP about a tunnel
+//    address, ...) and is dropped (counted no_path) instead of entering a chain.
 import type { AssignmentDoc, Chain, HostRecord, InstanceRecord, ServiceRecord } from '../cluster/schemas.js';
 import type { ClassifierRule } from '../native/index.js';
 
@@ -151,7 +153,7 @@ export function deriveDataplane(inp: ClusterInputs): DataplaneConfig {
   return {
     local: { mac: inp.self.mac, ip: inp.self.tunnelIp },
     tunnels, paths, remote, rules,
-    defaultPath: ingress[0]?.path ?? 0,
+    defaultPath: 0,
     ingress: ingress.map((x) => x.chain.id),
     problems,
   };

@@ -20,14 +20,14 @@ function inputs(self: string, over: Partial<ClusterInputs> = {}): ClusterInputs 
   };
 }
 
-test('ingress host: path, tunnels to the others, next hop remote, chain rule + default path', (t) => {
+test('ingress host: path, tunnels to the others, next hop remote, chain rule, default path 0', (t) => {
   const c = deriveDataplane(inputs('h1'));
   t.deepEqual(c.local, { mac: '02:00:00:00:00:01', ip: '10.99.0.1' });
   t.deepEqual([...c.tunnels], [['10.99.0.2', '02:00:00:00:00:02'], ['10.99.0.3', '02:00:00:00:00:03']]);
   t.deepEqual([...c.paths], [[7, [1, 2]]]);
   t.deepEqual([...c.remote], [[2, { host: 'h2', mac: '02:00:00:00:00:02', ip: '10.99.0.2' }]]);
   t.deepEqual(c.rules, [{ path: 7, dst: '10.0.0.0', dstPrefix: 24, proto: 17, dportLo: 53, dportHi: 53 }]);
-  t.is(c.defaultPath, 7);
+  t.is(c.defaultPath, 0, 'IP-matched chain: a rule miss is not chain traffic');
   t.deepEqual(c.ingress, ['web']);
   t.deepEqual(c.problems, []);
 });
@@ -50,7 +50,7 @@ test('remote choice: running non-draining first, then assignments; unknown or dr
   // nothing running yet: the assignment decides
   const b = deriveDataplane({ ...base, instances: [] });
   t.is(b.remote.get(2)?.host, 'h2');
-  t.is(b.defaultPath, 7, 'ingress by assignment');
+  t.deepEqual(b.ingress, ['web'], 'ingress by assignment');
   // the host running it is not registered (gone): no remote
   const hosts = new Map(base.hosts);
   hosts.delete('h2');
@@ -59,19 +59,22 @@ test('remote choice: running non-draining first, then assignments; unknown or dr
   t.false(c.tunnels.has('10.99.0.2'));
 });
 
-test('several chains: rules by priority, default = highest-priority ingress chain; unplaced paths skipped with problems', (t) => {
+test('several chains: rules by priority (no IP field = catch-all IPv4 rule), default path 0; unplaced paths skipped with problems', (t) => {
   const chains: Chain[] = [
     { id: 'a', tenant: 't1', pathId: 1, services: ['fw'], match: { ipSrc: '10.1.0.0/16' }, priority: 10 },
+    { id: 'p', tenant: 't1', pathId: 9, services: ['fw'], match: { inPort: 4 }, priority: 5 },
+    { id: 'q', tenant: 't1', pathId: 8, services: ['fw'], match: { inPort: 5 }, priority: 1 },
     { id: 'b', tenant: 't1', pathId: 2, services: ['fw', 'mon'], match: { ipSrc: '10.1.2.3' }, priority: 200 },
     { id: 'c', tenant: 't1', services: ['fw'], match: {} },
     { id: 'd', tenant: 't1', pathId: 3, services: ['nope'], match: {} },
     { id: 'e', tenant: 't1', pathId: 4, services: ['fw'], match: { ipDst: 'not-an-ip' } },
   ];
   const c = deriveDataplane({ ...inputs('h1'), chains });
-  t.deepEqual(c.rules.map((r) => r.path), [2, 1]);
+  t.deepEqual(c.rules.map((r) => r.path), [2, 1, 9, 8]);
   t.deepEqual(c.rules[0], { path: 2, src: '10.1.2.3', srcPrefix: 32 });
-  t.is(c.defaultPath, 2);
-  t.deepEqual([...c.paths.keys()].sort(), [1, 2, 4]);
+  t.deepEqual(c.rules[2], { path: 9 }, 'a chain matching only its in-port: every IPv4 frame the switch steers here');
+  t.is(c.defaultPath, 0, 'the switch steers IPv4 only: non-IP and rule misses are not chain traffic');
+  t.deepEqual([...c.paths.keys()].sort((a, b) => a - b), [1, 2, 4, 8, 9]);
   t.true(c.problems.some((p) => p.includes('nope')));
   t.true(c.problems.some((p) => p.includes('not-an-ip')));
 });
