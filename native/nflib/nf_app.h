@@ -66,12 +66,24 @@ class App {
   uint64_t last_report = 0;
 };
 
-// The first segment of each packet as (pointer, length): what the NF logic classes take.
-inline void frames(rte_mbuf* const* pkts, uint16_t n, uint8_t** data, uint32_t* lens) {
-  for (uint16_t i = 0; i < n; i++) {
-    data[i] = rte_pktmbuf_mtod(pkts[i], uint8_t*);
-    lens[i] = rte_pktmbuf_data_len(pkts[i]);
+// The first segment of each packet of a batch as (pointer, length) arrays: what the NF logic classes
+// take. Only the n entries are written (no zeroing per batch).
+struct Frames {
+  Frames(rte_mbuf* const* pkts, uint16_t n) {
+    for (uint16_t i = 0; i < n; i++) {
+      data[i] = rte_pktmbuf_mtod(pkts[i], uint8_t*);
+      lens[i] = rte_pktmbuf_data_len(pkts[i]);
+    }
   }
+  uint8_t* data[256];
+  uint32_t lens[256];
+};
+
+// A logic class's per-frame verdict (nonzero = pass) onto the packets: DROP where it is 0, the rest
+// keep the action nflib preset (NEXT).
+inline void drop_unless(rte_mbuf* const* pkts, uint16_t n, const uint8_t* pass) {
+  for (uint16_t i = 0; i < n; i++)
+    if (!pass[i]) rv_meta_of(pkts[i])->action = RV_ACT_DROP;
 }
 
 namespace detail {

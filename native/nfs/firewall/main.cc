@@ -53,13 +53,10 @@ struct FirewallNf : nfapp::App {
   void start(rv_nf*, uint64_t now) override { last_expire = now; }
 
   void batch(rte_mbuf** pkts, uint16_t n, rv_nf*) {
-    uint8_t* data[256];
-    uint32_t lens[256];
+    nfapp::Frames f(pkts, n);
     uint8_t allow[256];
-    nfapp::frames(pkts, n, data, lens);
-    fw->classify(data, lens, n, allow, rte_rdtsc());
-    for (uint16_t i = 0; i < n; i++)
-      if (!allow[i]) rv_meta_of(pkts[i])->action = RV_ACT_DROP;
+    fw->classify(f.data, f.lens, n, allow, rte_rdtsc());
+    nfapp::drop_unless(pkts, n, allow);
   }
 
   void config(rv_nf* nf, const std::string& text) override {

@@ -22,10 +22,8 @@ struct LoadBalancerNf : nfapp::App {
   }
 
   void batch(rte_mbuf** pkts, uint16_t n, rv_nf*) {
-    uint8_t* data[256];
-    uint32_t lens[256];
-    nfapp::frames(pkts, n, data, lens);
-    lb.process(data, lens, n, nullptr);
+    nfapp::Frames f(pkts, n);
+    lb.process(f.data, f.lens, n, nullptr);
   }
 
   void config(rv_nf* nf, const std::string& text) override {

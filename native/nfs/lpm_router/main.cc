@@ -40,12 +40,10 @@ struct LpmRouterNf : nfapp::App {
 
   void batch(rte_mbuf** pkts, uint16_t n, rv_nf*) {
     if (n == 0) return;
-    uint8_t* data[256];
-    uint32_t lens[256];
+    nfapp::Frames f(pkts, n);
     uint8_t verdict[256];
     uint16_t port[256];
-    nfapp::frames(pkts, n, data, lens);
-    r.route(data, lens, n, verdict, port);
+    r.route(f.data, f.lens, n, verdict, port);
     for (uint16_t i = 0; i < n; i++) {
       rv_meta* m = rv_meta_of(pkts[i]);
       if (verdict[i] == rvnf::LPM_OUT) { m->action = RV_ACT_OUT; m->destination = port[i]; }

@@ -27,13 +27,10 @@ struct NatNf : nfapp::App {
   void start(rv_nf*, uint64_t now) override { last_expire = now; }
 
   void batch(rte_mbuf** pkts, uint16_t n, rv_nf*) {
-    uint8_t* data[256];
-    uint32_t lens[256];
+    nfapp::Frames f(pkts, n);
     uint8_t pass[256];
-    nfapp::frames(pkts, n, data, lens);
-    nat.process(data, lens, n, pass, rte_rdtsc());
-    for (uint16_t i = 0; i < n; i++)
-      if (!pass[i]) rv_meta_of(pkts[i])->action = RV_ACT_DROP;
+    nat.process(f.data, f.lens, n, pass, rte_rdtsc());
+    nfapp::drop_unless(pkts, n, pass);
   }
 
   int tick(rv_nf* nf, uint64_t now) override {

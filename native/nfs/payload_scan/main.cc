@@ -61,16 +61,13 @@ struct PayloadScanNf : nfapp::App {
 
   void batch(rte_mbuf** pkts, uint16_t n, rv_nf* nf) {
     if (n == 0) return;
-    uint8_t* data[256];
-    uint32_t lens[256];
+    nfapp::Frames f(pkts, n);
     uint8_t pass[256];
     int32_t match[256];
-    nfapp::frames(pkts, n, data, lens);
-    scan.process(data, lens, n, pass, match);
-    for (uint16_t i = 0; i < n; i++) {
-      if (match[i] >= 0) alert(nf, data[i], lens[i], match[i]);
-      if (!pass[i]) rv_meta_of(pkts[i])->action = RV_ACT_DROP;
-    }
+    scan.process(f.data, f.lens, n, pass, match);
+    for (uint16_t i = 0; i < n; i++)
+      if (match[i] >= 0) alert(nf, f.data[i], f.lens[i], match[i]);
+    nfapp::drop_unless(pkts, n, pass);
   }
 
   void stats(rv_nf* nf) override {
