@@ -156,3 +156,31 @@ export function labProcess(lab: E2eLab, id: string): { pid: number; startTime?: 
 }
 
 export const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length ? (s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2) : NaN; };
+
+/** Samples a sink's total every `ms` until stopped: [(performance.now(), total)]. */
+export function sampleSink(sink: { counts(): SinkCounts }, ms = 50): { samples: Array<[number, number]>; stop(): void } {
+  const samples: Array<[number, number]> = [];
+  const timer = setInterval(() => samples.push([performance.now(), sink.counts().total]), ms);
+  return { samples, stop: () => clearInterval(timer) };
+}
+
+/** After an event at `t0`: when delivery stopped (first 300 ms window below 20 % of the rate) and when it was
+ * restored (first later window of 500 ms at ≥ 80 % of the rate). Times in ms after t0; undefined if none. */
+export function outageOf(samples: Array<[number, number]>, t0: number, pps: number): { stoppedMs?: number; restoredMs?: number } {
+  const at = (t: number): number | undefined => samples.find(([ts]) => ts >= t)?.[1];
+  let stopped: number | undefined;
+  for (const [ts, n] of samples) {
+    if (ts < t0) continue;
+    const m = at(ts + 300);
+    if (m === undefined) break;
+    if (m - n < 0.2 * pps * 0.3) { stopped = ts; break; }
+  }
+  if (stopped === undefined) return {};
+  for (const [ts, n] of samples) {
+    if (ts <= stopped) continue;
+    const m = at(ts + 500);
+    if (m === undefined) break;
+    if (m - n >= 0.8 * pps * 0.5) return { stoppedMs: stopped - t0, restoredMs: ts - t0 };
+  }
+  return { stoppedMs: stopped - t0 };
+}
