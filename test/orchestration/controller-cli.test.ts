@@ -12,6 +12,7 @@ import { startOvs } from '../../labs/lib/ovs.js';
 import { startZooKeeper } from '../../labs/lib/zookeeper.js';
 import { freePort } from '../../labs/lib/ports.js';
 import { sleep, waitFor } from '../../labs/lib/exec.js';
+import { seedFwChain } from '../support/cluster-seed.js';
 
 function startController(port: number, zk: string, root: string): { child: ChildProcess; out: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'controller', '--listen', `127.0.0.1:${port}`, '--zookeeper', zk, '--zk-root', root], {
@@ -50,13 +51,9 @@ test('rackvisor controller --zookeeper programs the ToR from ZooKeeper; a proces
     const admin = await ClusterStore.open({ connectString: zk.connectString, sessionTimeoutMs: 4000, root });
     stores.push(admin);
     await admin.ensureLayout();
-    await admin.putService({ name: 'fw', id: 1, kind: 'native', limits: { minInstances: 1, maxInstances: 2 } });
-    await admin.putTenants({ tenants: [{ id: 't1', name: 't1', ports: [1, 2] }] }, 'any');
-    await admin.putChains({ chains: [{ id: 'web', tenant: 't1', services: ['fw'], match: { inPort: 1 } }] }, 'any');
     const agent = await ClusterStore.open({ connectString: zk.connectString, sessionTimeoutMs: 4000, root });
     stores.push(agent);
-    await agent.registerHost({ id: 'h1', mac: '02:00:00:00:01:0b', tunnelIp: '10.99.0.11', switch: { dpid: dpidHex, port: 11 }, cores: 2, capacity: { maxInstances: 2 }, startedAt: Date.now() });
-    await agent.registerInstance({ service: 'fw', serviceId: 1, host: 'h1', index: 0, state: 'running', startedAt: Date.now() });
+    await seedFwChain(admin, agent, dpidHex);
 
     ctl = startController(port, zk.connectString, root);
     const steer = async (): Promise<string> => ovs.ofctl('dump-flows', br, 'table=2');

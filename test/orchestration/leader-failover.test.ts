@@ -13,6 +13,7 @@ import { Ledger } from '../../labs/lib/ledger.js';
 import { startOvs } from '../../labs/lib/ovs.js';
 import { startZooKeeper } from '../../labs/lib/zookeeper.js';
 import { sleep, waitFor } from '../../labs/lib/exec.js';
+import { seedFwChain } from '../support/cluster-seed.js';
 
 type Orch = Awaited<ReturnType<typeof startOrchestration>>;
 
@@ -36,11 +37,7 @@ test('leader controller lost → the follower takes over, MASTER, no flow flushe
     const admin = await ClusterStore.open({ connectString: zk.connectString, sessionTimeoutMs: 4000, root });
     stores.push(admin);
     await admin.ensureLayout();
-    await admin.putService({ name: 'fw', id: 1, kind: 'native', limits: { minInstances: 1, maxInstances: 2 } });
-    await admin.putTenants({ tenants: [{ id: 't1', name: 't1', ports: [1, 2] }] }, 'any');
-    await admin.putChains({ chains: [{ id: 'web', tenant: 't1', services: ['fw'], match: { inPort: 1 } }] }, 'any');
-    await admin.registerHost({ id: 'h1', mac: '02:00:00:00:01:0b', tunnelIp: '10.99.0.11', switch: { dpid: dpidHex, port: 11 }, cores: 2, capacity: { maxInstances: 2 }, startedAt: Date.now() });
-    await admin.registerInstance({ service: 'fw', serviceId: 1, host: 'h1', index: 0, state: 'running', startedAt: Date.now() });
+    await seedFwChain(admin, admin, dpidHex);
 
     t.true(await waitFor(() => ctrls.every((c) => c.session(dpid) !== undefined), 20_000, 50), 'the ToR is connected to both controllers');
     orchs[0] = await startOrchestration({ controller: ctrls[0]!, zookeeper: zk.connectString, root, controllerId: 'ctl-a', log: () => undefined });
