@@ -7,6 +7,7 @@ import { decodeMessage, encodeMessage, type OfMessage } from '../../openflow/ind
 import type { ControllerEvent } from '../../controller/api.js';
 import { Controller, L2LearningApp, OpenFlowError, WriteQueueFullError, SessionClosedError, type ControllerOptions } from '../../controller/index.js';
 import { FakeSwitch, errorMsg, header, helloBitmap, packetIn, portBytes, portDescReply, portStatus, type FakeSwitchOptions } from './helpers/fake-switch.js';
+import { RYU_VECTORS } from '../support/vectors.js';
 
 const quiet = (): void => undefined;
 
@@ -450,7 +451,7 @@ test('a non-OpenFlow peer (HTTP) is answered with BAD_REQUEST/BAD_VERSION and cl
 });
 
 test('mutated Ryu vectors (bit flips, truncations, lying lengths) from up switches never crash the controller', async (t) => {
-  const dir = '/work/shared/vectors/ryu-of13/packet';
+  const dir = `${RYU_VECTORS}/packet`;
   const vectors = readdirSync(dir).filter((f) => f.endsWith('.packet')).map((f) => readFileSync(`${dir}/${f}`));
   t.true(vectors.length >= 100, `vectors found: ${vectors.length}`);
   let seed = 4242;

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseLiteral } from '../../northbound-api/ryu/body.js';
 import { startApi, type RunningApi, type StartApiOptions } from '../../northbound-api/server.js';
+import { RYU_VECTORS } from '../support/vectors.js';
 
 export type Replier = (msg: OfMessage) => OfMessage[] | Promise<OfMessage[]>;
 
@@ -159,7 +160,7 @@ export async function http(
 }
 
 // ------------------------------------------------------------------ Ryu vectors
-export const VEC = '/work/shared/vectors/ryu-of13';
+export const VEC = RYU_VECTORS;
 export type J = unknown;
 
 export const load = (dir: string, name: string): J => parseLiteral(readFileSync(join(VEC, dir, name), 'utf8'));

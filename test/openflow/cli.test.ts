@@ -5,9 +5,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJsonLossless } from '../../openflow/index.js';
+import { RYU_VECTORS } from '../support/vectors.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const V = '/work/shared/vectors/ryu-of13';
+const V = RYU_VECTORS;
 const dir = mkdtempSync(join(tmpdir(), 'rv-of-cli-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -7,8 +7,9 @@ import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { decodeMessage, encodeMessage, type OfDecodeErrorCode } from '../../openflow/index.js';
+import { RYU_VECTORS } from '../support/vectors.js';
 
-const V = '/work/shared/vectors/ryu-of13/packet';
+const V = `${RYU_VECTORS}/packet`;
 const seeds = readdirSync(V).filter((f) => f.endsWith('.packet')).sort().map((f) => readFileSync(`${V}/${f}`));
 const CODES: ReadonlySet<OfDecodeErrorCode> = new Set<OfDecodeErrorCode>(['truncated', 'bad_version', 'bad_length',
   'bad_type', 'bad_multipart', 'bad_action', 'bad_instruction', 'bad_match', 'bad_oxm', 'bad_value']);

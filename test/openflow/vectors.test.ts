@@ -7,8 +7,9 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   decodeMessage, encodeMessage, fromRyuJson, packetFromRyuJson, parseJsonLossless, stringifyJson, toRyuJson,
 } from '../../openflow/index.js';
+import { RYU_VECTORS } from '../support/vectors.js';
 
-const V = '/work/shared/vectors/ryu-of13';
+const V = RYU_VECTORS;
 const packets = readdirSync(`${V}/packet`).filter((f) => f.endsWith('.packet')).sort();
 
 function stripLengths(v: unknown): unknown {
