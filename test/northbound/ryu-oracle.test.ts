@@ -134,23 +134,28 @@ function groupBody(): Record<string, unknown> {
   return { group_id: 1 + int(1000), type, buckets };
 }
 
-function oracle(lines: string[]): Promise<J[]> {
+/** Runs an os-ken oracle script: one input line per case on stdin, one Python-literal result line per case. */
+function runOracle(script: string, what: string, lines: string[], timeoutMs: number): Promise<J[]> {
   return new Promise((resolve, reject) => {
-    const p = spawn('/usr/bin/python3', [ORACLE], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn('/usr/bin/python3', [script], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
     p.stdout.on('data', (c: Buffer) => (out += c.toString()));
     p.stderr.on('data', (c: Buffer) => (err += c.toString()));
     p.on('error', reject);
     p.on('close', (code) => {
       clearTimeout(timer);
       const res = out.split('\n').filter(Boolean).map((l) => parseLiteral(l));
-      if (code !== 0 || res.length !== lines.length) reject(new Error(`os-ken oracle failed (exit ${code}): ${err.slice(0, 2000)}`));
+      if (code !== 0 || res.length !== lines.length) reject(new Error(`${what} failed (exit ${code}): ${err.slice(0, 2000)}`));
       else resolve(res);
     });
     p.stdin.end(lines.join('\n') + '\n');
   });
+}
+
+function oracle(lines: string[]): Promise<J[]> {
+  return runOracle(ORACLE, 'os-ken oracle', lines, 60_000);
 }
 
 /** JSON with object keys sorted (field order is not part of a message). */
@@ -282,22 +287,7 @@ function groupDescReply(): J {
 test.serial('switch replies render as the same REST JSON as os-ken (Ryu) ofctl_v1_3 (flow stats, group desc)', async (t) => {
   const n = Math.max(20, Math.floor(N / 3));
   const cases = Array.from({ length: n }, () => (maybe(0.7) ? { kind: 'flow', reply: flowReply() } : { kind: 'groupdesc', reply: groupDescReply() }));
-  const expected = await new Promise<J[]>((resolve, reject) => {
-    const p = spawn('/usr/bin/python3', [REPLY_ORACLE], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => p.kill('SIGKILL'), 120_000);
-    p.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    p.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      const res = out.split('\n').filter(Boolean).map((l) => parseLiteral(l));
-      if (code !== 0 || res.length !== cases.length) reject(new Error(`os-ken reply oracle failed (exit ${code}): ${err.slice(0, 2000)}`));
-      else resolve(res);
-    });
-    p.stdin.end(cases.map((c) => JSON.stringify(c)).join('\n') + '\n');
-  });
+  const expected = await runOracle(REPLY_ORACLE, 'os-ken reply oracle', cases.map((c) => JSON.stringify(c)), 120_000);
   let current: OfMessage | undefined;
   const sw = new FakeSwitch([switchInfo(1n)], () => (current ? [current] : []));
   const api = await start({ switches: sw });
