@@ -101,15 +101,25 @@ export class DataplaneSync extends EventEmitter<DataplaneSyncEvents> {
     view.on('error', (e) => this.report(e));
     view.on('change', (ev) => { if (ev.kind !== 'stats' && ev.kind !== 'tenants') this.schedule(); });
     await view.start();
-    this.applyNow();
+    this.tryApply();
   }
 
-  schedule(): void {
+  schedule(delay = this.opts.debounceMs ?? 10): void {
     if (this.stopped || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      try { this.applyNow(); } catch (e) { this.report(e); }
-    }, this.opts.debounceMs ?? 10);
+      this.tryApply();
+    }, delay);
+  }
+
+  /** applyNow(); a failure is reported and retried after a second (what was applied before stays in place). */
+  private tryApply(): void {
+    try {
+      this.applyNow();
+    } catch (e) {
+      this.report(e);
+      this.schedule(1000);
+    }
   }
 
   /** Derives the configuration from the live view and applies the difference now. */
