@@ -1,7 +1,7 @@
 // The agent's local control API: a unix socket speaking JSON lines.
 //   request  {"id":1,"method":"stats","params":{...}}   response {"id":1,"result":...} | {"id":1,"error":"..."}
 // Methods: stats {sampleMs?}, nf.list, nf.start NfStartSpec, nf.stop {service,index}|{instanceId},
-//          nf.config {instanceId,text}, path.set PathConfig, shutdown.
+//          nf.config {instanceId,text}, path.set PathConfig, dataplane (what dataplane-sync applied), shutdown.
 import { createServer, createConnection, type Server, type Socket } from 'node:net';
 import { existsSync, rmSync } from 'node:fs';
 import type { HostAgent, NfStartSpec, PathConfig } from './agent.js';
@@ -10,7 +10,13 @@ export interface ControlRequest { id?: number; method: string; params?: Record<s
 
 export function defaultSocketPath(hostId: string): string { return `/tmp/rackvisor-host-${hostId}.sock`; }
 
-async function dispatch(agent: HostAgent, req: ControlRequest, onShutdown: () => void): Promise<unknown> {
+/** Optional extras of the control API. */
+export interface ControlExtras {
+  /** `dataplane`: the data-plane configuration derived from ZooKeeper (host/dataplane-sync.ts), null without cluster. */
+  dataplane?: () => unknown;
+}
+
+async function dispatch(agent: HostAgent, req: ControlRequest, onShutdown: () => void, extras: ControlExtras): Promise<unknown> {
   const p = req.params ?? {};
   switch (req.method) {
     case 'stats': return agent.hostStats(typeof p.sampleMs === 'number' ? p.sampleMs : 0);
@@ -22,13 +28,14 @@ async function dispatch(agent: HostAgent, req: ControlRequest, onShutdown: () =>
       return { ok: true };
     case 'nf.config': return { rc: agent.configureNf(Number(p.instanceId), String(p.text ?? '')) };
     case 'path.set': agent.setPath(p as unknown as PathConfig); return { ok: true };
+    case 'dataplane': return extras.dataplane ? extras.dataplane() : null;
     case 'shutdown': setImmediate(onShutdown); return { ok: true };
     default: throw new Error(`unknown method ${req.method}`);
   }
 }
 
 /** Serves the control API for `agent` on `path`; `onShutdown` runs after a shutdown request was answered. */
-export function serveControl(agent: HostAgent, path: string, onShutdown: () => void): Promise<{ close(): Promise<void>; path: string }> {
+export function serveControl(agent: HostAgent, path: string, onShutdown: () => void, extras: ControlExtras = {}): Promise<{ close(): Promise<void>; path: string }> {
   if (existsSync(path)) rmSync(path, { force: true });
   const sockets = new Set<Socket>();
   const server: Server = createServer((sock) => {
@@ -48,7 +55,7 @@ export function serveControl(agent: HostAgent, path: string, onShutdown: () => v
           sock.write(JSON.stringify({ error: 'bad JSON' }) + '\n');
           continue;
         }
-        dispatch(agent, req, onShutdown).then(
+        dispatch(agent, req, onShutdown, extras).then(
           (result) => sock.write(JSON.stringify({ id: req.id, result }) + '\n'),
           (e: unknown) => sock.write(JSON.stringify({ id: req.id, error: e instanceof Error ? e.message : String(e) }) + '\n'),
         );

@@ -64,6 +64,18 @@ export interface ApplyResult {
   config: DataplaneConfig;
 }
 
+export interface DataplaneView {
+  local: { mac: string; ip: string };
+  tunnels: Array<{ ip: string; mac: string }>;
+  paths: Array<{ id: number; services: number[] }>;
+  remoteServices: Array<{ service: number; host: string; mac: string; ip: string }>;
+  rules: ClassifierRule[];
+  defaultPath: number;
+  ingress: string[];
+  problems: string[];
+  changes: number;
+}
+
 export interface DataplaneSyncEvents {
   applied: [ApplyResult];
   error: [Error];
@@ -86,6 +98,19 @@ export class DataplaneSync extends EventEmitter<DataplaneSyncEvents> {
 
   /** The configuration currently applied. */
   get applied(): DataplaneConfig | undefined { return this.last; }
+
+  /** The applied configuration as plain JSON (control socket `dataplane`, `rackvisor host dataplane`). */
+  describe(): DataplaneView | null {
+    const c = this.last;
+    if (!c) return null;
+    return {
+      local: c.local,
+      tunnels: [...c.tunnels].map(([ip, mac]) => ({ ip, mac })),
+      paths: [...c.paths].map(([id, services]) => ({ id, services })),
+      remoteServices: [...c.remote].map(([service, r]) => ({ service, ...r })),
+      rules: c.rules, defaultPath: c.defaultPath, ingress: c.ingress, problems: c.problems, changes: this.changes,
+    };
+  }
 
   private log(level: 'info' | 'warn', msg: string): void { this.opts.log?.(level, `[dataplane-sync ${this.opts.self.id}] ${msg}`); }
 

@@ -91,7 +91,7 @@ export async function runHost(config: HostConfig & { cluster?: ClusterConfig }, 
       await sync.start();
     }
     const sock = opts.socket === null ? undefined : opts.socket ?? (config.controlSocket === null ? undefined : config.controlSocket ?? defaultSocketPath(agent.hostId));
-    if (sock) await serveControl(agent, sock, () => opts.onShutdown?.());
+    if (sock) await serveControl(agent, sock, () => opts.onShutdown?.(), { dataplane: () => dataplane?.describe() ?? null });
     return { agent, sync, dataplane, socket: sock, stop };
   } catch (e) {
     await stop();

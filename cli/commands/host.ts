@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { loadHostConfig, type HostStats, type NfKind } from '../../host/agent.js';
 import { controlRequest, defaultSocketPath } from '../../host/control.js';
 import { runHost, type ClusterConfig } from '../../host/run.js';
+import type { DataplaneView } from '../../host/dataplane-sync.js';
 
 function socketOf(o: { socket?: string; hostId?: string }): string {
   return o.socket ?? process.env.RACKVISOR_HOST_SOCKET ?? defaultSocketPath(o.hostId ?? hostname());
@@ -64,6 +65,23 @@ export function registerHost(program: Command): void {
       const s = (await controlRequest(socketOf(o), 'stats', { sampleMs: Number(o.sample) })) as HostStats;
       if (o.json) console.log(JSON.stringify(s, null, 2));
       else printStats(s);
+    });
+
+  host.command('dataplane')
+    .description('What a cluster-mode agent programmed into its manager from ZooKeeper: VXLAN endpoint, tunnels, service paths, remote services, classifier rules, ingress chains')
+    .option('-s, --socket <path>', 'control socket of the agent')
+    .option('--host-id <id>', 'agent host id (socket /tmp/rackvisor-host-<id>.sock)')
+    .option('--json', 'print JSON')
+    .action(async (o: { socket?: string; hostId?: string; json?: boolean }) => {
+      const d = (await controlRequest(socketOf(o), 'dataplane')) as DataplaneView | null;
+      if (o.json) { console.log(JSON.stringify(d, null, 2)); return; }
+      if (!d) { console.log('no data plane from ZooKeeper (no cluster section, or cluster.dataplane: false)'); return; }
+      console.log(`VXLAN endpoint ${d.local.ip} (${d.local.mac}); ${d.changes} applied changes`);
+      console.log(`tunnels: ${d.tunnels.map((x) => `${x.ip}=${x.mac}`).join(' ') || 'none'}`);
+      console.log(`paths: ${d.paths.map((p) => `${p.id}=[${p.services.join(' > ')}]`).join(' ') || 'none'}`);
+      console.log(`remote services: ${d.remoteServices.map((r) => `${r.service}@${r.host}(${r.ip})`).join(' ') || 'none'}`);
+      console.log(`ingress of: ${d.ingress.join(' ') || 'none'}; rules: ${d.rules.length ? JSON.stringify(d.rules) : 'none'}; default path ${d.defaultPath}`);
+      for (const p of d.problems) console.log(`problem: ${p}`);
     });
 
   const nf = host.command('nf').description('Start, stop, list and configure NF instances on a running agent');

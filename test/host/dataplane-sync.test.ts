@@ -24,6 +24,7 @@ import { Controller } from '../../controller/index.js';
 import { ControllerClusterView } from '../../controller/cluster-view.js';
 import { Orchestrator } from '../../controller/orchestrator.js';
 import type { HostStats } from '../../host/agent.js';
+import type { DataplaneView } from '../../host/dataplane-sync.js';
 
 const sfx = randomBytes(2).toString('hex');
 const dir = mkdtempSync(join(tmpdir(), 'rvt-dps-'));
@@ -69,6 +70,12 @@ async function startAgent(name: 'h1' | 'h2'): Promise<void> {
   p.stdout!.on('data', (d: Buffer) => { out = (out + d.toString()).slice(-50_000); });
   p.stderr!.on('data', (d: Buffer) => { out = (out + d.toString()).slice(-50_000); });
   agents[name] = { p, out: () => out, sock, id };
+}
+
+async function dataplaneOf(name: string): Promise<DataplaneView> {
+  const r = await tryRun(process.execPath, ['--import', 'tsx', join(process.cwd(), 'cli', 'main.ts'), 'host', 'dataplane', '--socket', agents[name]!.sock, '--json'], { timeoutMs: 30_000 });
+  if (r.code !== 0) throw new Error(`host dataplane: ${r.stderr}`);
+  return JSON.parse(r.stdout) as DataplaneView;
 }
 
 async function hostStats(name: string): Promise<HostStats> {
@@ -160,6 +167,20 @@ test.serial('controller places a 2-hop chain on two hosts; the agents program th
   // the agents logged what they derived
   t.true(await waitFor(() => agents[ing]!.out().includes(`paths [${pathId}=1>2]`) && agents[ing]!.out().includes('ingress [web]'), 20_000, 100), agents[ing]!.out().slice(-3000));
   t.true(await waitFor(() => agents[egr]!.out().includes(`paths [${pathId}=1>2]`), 20_000, 100));
+
+  // what each agent programmed (rackvisor host dataplane --json)
+  const di = await dataplaneOf(ing);
+  const de = await dataplaneOf(egr);
+  t.deepEqual(di.local, { mac: macs[ing], ip: tunnelIps[ing] });
+  t.deepEqual(di.tunnels, [{ ip: tunnelIps[egr], mac: macs[egr] }]);
+  t.deepEqual(de.tunnels, [{ ip: tunnelIps[ing], mac: macs[ing] }]);
+  t.deepEqual(di.paths, [{ id: pathId!, services: [1, 2] }]);
+  t.deepEqual(de.paths, di.paths);
+  t.deepEqual(di.remoteServices, [{ service: 2, host: agents[egr]!.id, mac: macs[egr], ip: tunnelIps[egr] }]);
+  t.deepEqual(di.rules, [{ path: pathId!, dst: '10.0.0.2', dstPrefix: 32 }]);
+  t.deepEqual(di.ingress, ['web']);
+  t.deepEqual(de.ingress, []);
+  t.deepEqual(de.rules, []);
 
   const ping = await nsExec(ns.c1, ['ping', '-c', '5', '-i', '0.2', '-W', '3', '10.0.0.2'], { timeoutMs: 30_000 });
   t.is(ping.code, 0, `ping c1 → s1 through the chain: ${ping.stdout}${ping.stderr}\n${agents[ing]!.out().slice(-2000)}`);
