@@ -4,7 +4,7 @@
   udp.py sink   --bind IP --ports 7000,9999 --out FILE --seconds S
       counts datagrams per destination port and per flow (source port), rewrites FILE (JSON) every 0.2 s
       and at exit: {"t": ..., "total": n, "ports": {"7000": n}, "flows": {"40001": n}, "last": {"40001": seq}}
-  udp.py source --dst IP --port P --pps R --seconds S [--flows F] [--sport-base B] [--every-port Q:N] --out FILE
+  udp.py source --dst IP --port P --pps R --seconds S [--flows F] [--sport-base B] [--every-port Q:N] [--src-ips A,B] --out FILE
       sends R datagrams/s (0 = as fast as it can) for S seconds, round-robin over F flows (source ports B..B+F-1);
       --every-port 9999:10 sends every 10th datagram to port 9999 instead; rewrites FILE every 0.2 s and at exit:
       {"t": ..., "sent": n, "ports": {"7000": n}, "flows": {"40001": n}, "done": bool}
@@ -62,9 +62,10 @@ def sink(a):
 
 def source(a):
     socks = []
+    ips = [x for x in a.src_ips.split(',') if x] or ['']
     for i in range(a.flows):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(('', a.sport_base + i))
+        s.bind((ips[i % len(ips)], a.sport_base + i))
         socks.append(s)
     every = None
     if a.every_port:
@@ -117,6 +118,7 @@ def main():
     s.add_argument('--flows', type=int, default=1)
     s.add_argument('--sport-base', type=int, default=40001)
     s.add_argument('--every-port', default='')
+    s.add_argument('--src-ips', default='', help='comma-separated source addresses, flow i uses address i mod n')
     s.add_argument('--size', type=int, default=64)
     s.add_argument('--out', required=True)
     a = ap.parse_args()

@@ -12,7 +12,7 @@ import type { LabContext } from '../../labs/lab/context.js';
 import { nodeByName, type LabNode } from '../../labs/lab/topology.js';
 import { freePort } from '../../labs/lib/ports.js';
 import { startDaemon } from '../../labs/lib/daemon.js';
-import { sleep, waitFor } from '../../labs/lib/exec.js';
+import { run, sleep, waitFor } from '../../labs/lib/exec.js';
 import { killProcess, processStartTime } from '../../labs/lib/proc.js';
 import { restOf } from '../../labs/steps/controller.js';
 import { declareDemo, readJson, runningInstances, writeNfImages, UDP_TOOL } from '../../labs/steps/demo.js';
@@ -81,16 +81,18 @@ export async function startSink(lab: E2eLab, seconds: number): Promise<{ counts(
   const h = await startDaemon({ cmd: '/usr/bin/python3', args: [UDP_TOOL(), 'sink', '--bind', s1.ip, '--ports', '7000,9999', '--out', out, '--seconds', String(seconds)],
     netns: s1.netns, logFile: `${out}.log`, label: 'e2e UDP sink', ledger: lab.ctx.ledger, ready: () => readJson(out) !== undefined });
   const empty: SinkCounts = { t: 0, total: 0, ports: {}, flows: {}, last: {} };
-  return { counts: () => readJson<SinkCounts>(out) ?? empty, stop: () => killProcess(h.pid, h.startTime) };
+  const counts = (): SinkCounts => readJson<SinkCounts>(out) ?? empty;
+  // stop: SIGTERM, then the sink's final dump (done) and its exit — its ports are free again afterwards
+  return { counts, stop: async () => { await killProcess(h.pid, h.startTime); await waitFor(() => counts().done === true, 3000, 50); } };
 }
 
 /** UDP source c1 → s1:7000; resolves when it has finished (or use `running` to act meanwhile). */
-export async function startSource(lab: E2eLab, o: { pps: number; seconds: number; flows?: number; sportBase?: number; everyPort?: string; size?: number }): Promise<{ counts(): SourceCounts; done(): Promise<SourceCounts>; stop(): Promise<void> }> {
+export async function startSource(lab: E2eLab, o: { pps: number; seconds: number; flows?: number; sportBase?: number; everyPort?: string; size?: number; srcIps?: string[] }): Promise<{ counts(): SourceCounts; done(): Promise<SourceCounts>; stop(): Promise<void> }> {
   const c1 = lab.node('c1');
   const s1 = lab.node('s1');
   const out = join(lab.root, `source-${++seq}.json`);
   const args = [UDP_TOOL(), 'source', '--dst', s1.ip, '--port', '7000', '--pps', String(o.pps), '--seconds', String(o.seconds), '--flows', String(o.flows ?? 1),
-    '--sport-base', String(o.sportBase ?? 40001), '--size', String(o.size ?? 64), '--out', out, ...(o.everyPort ? ['--every-port', o.everyPort] : [])];
+    '--sport-base', String(o.sportBase ?? 40001), '--size', String(o.size ?? 64), '--out', out, ...(o.everyPort ? ['--every-port', o.everyPort] : []), ...(o.srcIps ? ['--src-ips', o.srcIps.join(',')] : [])];
   const h = await startDaemon({ cmd: '/usr/bin/python3', args, netns: c1.netns, logFile: `${out}.log`, label: 'e2e UDP source', ledger: lab.ctx.ledger });
   const empty: SourceCounts = { t: 0, sent: 0, ports: {}, flows: {}, done: false };
   const counts = (): SourceCounts => readJson<SourceCounts>(out) ?? empty;
@@ -99,6 +101,20 @@ export async function startSource(lab: E2eLab, o: { pps: number; seconds: number
     done: async () => { await waitFor(() => counts().done, (o.seconds + 30) * 1000, 100); return counts(); },
     stop: () => killProcess(h.pid, h.startTime),
   };
+}
+
+/** Adds `n` more client addresses to c1 (the ToR's select group hashes on addresses, not on L4 ports, in OVS's
+ * userspace datapath: several sources make the traffic spread over several ingress hosts). Gone with the namespace. */
+export async function extraClientIps(lab: E2eLab, n: number): Promise<string[]> {
+  const c1 = lab.node('c1');
+  const base = c1.ip.split('.').slice(0, 3).join('.');
+  const ips: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const ip = `${base}.${110 + i}`;
+    await run('ip', ['-n', c1.netns, 'addr', 'add', `${ip}/${c1.prefixLen}`, 'dev', c1.ifname]);
+    ips.push(ip);
+  }
+  return ips;
 }
 
 /** NF counters by "service:index@host" from GET /api/v1/stats/instances. */
