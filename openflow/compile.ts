@@ -29,7 +29,7 @@ const isVar = (f: Field): boolean => fixedSize(f) < 0;
 const q = (s: string): string => JSON.stringify(s);
 
 function intCheck(w: 1 | 2 | 4 | 8, path: string): string {
-  if (w === 8) return `if(typeof t!=='bigint')t=Hbig(t,${q(path)});else if(t<0n||t>0xffffffffffffffffn)Hbad(${q(path)},t,'u64');`;
+  if (w === 8) return `if(typeof t!=='bigint')t=Hbig(t,${q(path)});else if(BigInt.asUintN(64,t)!==t)Hbad(${q(path)},t,'u64');`;
   if (w === 4) return `if((t>>>0)!==t)Hbad(${q(path)},t,'u32');`;
   return `if((t&${MAXV[w]})!==t)Hbad(${q(path)},t,'u${w * 8}');`;
 }

@@ -1,5 +1,5 @@
 // The hot OXM path, generated from the same field table (oxm.ts) at load time: one switch on the 24-bit
-// class|field|hasmask key (decode) and one on a field index (encode), each case reading/writing its value inline.
+// class|field|hasmask key (decode) and one on the field name (encode), each case reading/writing its value inline.
 // Experimenter and unknown fields, and any length anomaly, fall back to the generic codec in oxm.ts.
 import type { OxmTlv } from './types.js';
 import { OfEncodeError } from './errors.js';
@@ -31,7 +31,7 @@ function writeStmt(d: OxmDesc, pos: string, val: string, isMask: boolean): strin
     case 'u16': return `${chk('&65535')}dv.setUint16(${pos},${val});`;
     case 'u24': return `${chk('&16777215')}dv.setUint16(${pos},${val}>>>8);u8[${pos}+2]=${val}&255;`;
     case 'u32': return `${chk('>>>0')}dv.setUint32(${pos},${val});`;
-    case 'u64': return `dv.setBigUint64(${pos},typeof ${val}==='bigint'&&${val}>=0n&&${val}<=0xffffffffffffffffn?${val}:BIG(${val},64,path+'.'+${p}));`;
+    case 'u64': return `dv.setBigUint64(${pos},typeof ${val}==='bigint'&&BigInt.asUintN(64,${val})===${val}?${val}:BIG(${val},64,path+'.'+${p}));`;
     case 'u128': return `{const b=BIG(${val},128,path+'.'+${p});dv.setBigUint64(${pos},b>>64n);dv.setBigUint64(${pos}+8,b&0xffffffffffffffffn);}`;
     case 'mac': return `WMAC(u8,${pos},${val},path,${p});`;
     case 'ipv4': return `WIP4(dv,${pos},${val},path,${p});`;
@@ -54,23 +54,21 @@ if(e>le)throw F('bad_length','OXM length '+(hdr&255)+' runs past its container',
 switch(hdr>>>8){${dcases}}
 return GEN(dv,u8,p,le);}`;
   let ecases = '';
-  fast.forEach((d, i) => {
+  fast.forEach((d) => {
     const h = (d.cls << 16) | (d.field << 9);
-    ecases += `case ${i}:if(m===undefined||m===null){dv.setInt32(p,${h | d.size});${writeStmt(d, 'p+4', 'v', false)}return p+${4 + d.size};}`
+    ecases += `case ${JSON.stringify(d.name)}:if(m===undefined||m===null){dv.setInt32(p,${h | d.size});${writeStmt(d, 'p+4', 'v', false)}return p+${4 + d.size};}`
       + `dv.setInt32(p,${h | 0x100 | (2 * d.size)});${writeStmt(d, 'p+4', 'v', false)}${writeStmt(d, `p+${4 + d.size}`, 'm', true)}return p+${4 + 2 * d.size};`;
   });
   const enc = `return function eOxm(dv,u8,p,t,path){
 if(t===null||typeof t!=='object')throw new ENCERR('expected an OXM {field, value, mask?}',path);
-const i=IDX.get(t.field);if(i===undefined)return EGEN(dv,u8,p,t,path);
 const v=t.value,m=t.mask;
-switch(i){${ecases}}
+switch(t.field){${ecases}}
 return EGEN(dv,u8,p,t,path);}`;
-  const IDX = new Map(fast.map((d, i) => [d.name, i]));
   const BAD = (path: string, name: string, v: unknown, type: string): never => {
     throw new OfEncodeError(`expected ${type} (an integer), got ${typeof v === 'bigint' ? `${v}n` : String(v)}`, `${path}.${name}`);
   };
   const env = { F: fail, GEN: dOxmGeneric, EGEN: eOxmGeneric, MAC: macToString, IP4: ipv4ToString, IP6: ipv6ToString,
-    WMAC: writeMac, WIP4: writeIpv4, WIP6: writeIpv6, BIG: toBig, BAD, ENCERR: OfEncodeError, IDX };
+    WMAC: writeMac, WIP4: writeIpv4, WIP6: writeIpv6, BIG: toBig, BAD, ENCERR: OfEncodeError };
   const names = Object.keys(env);
   const vals = Object.values(env);
   const dOxm = new Function(...names, dec)(...vals) as DecOxm;
