@@ -37,8 +37,15 @@ export function writeMac(u8: Uint8Array, o: number, s: unknown, path: string, na
   }
 }
 
+// Dotted IPv4 text in one allocation: the two halves ("a.b." and "c.d") come from tables filled on first use
+// (65536 entries each; strings are immutable so sharing them is safe), and only their concatenation is new.
+const IP_HI: Array<string | undefined> = new Array<string | undefined>(65536);
+const IP_LO: Array<string | undefined> = new Array<string | undefined>(65536);
+function ipHi(h: number): string { return (IP_HI[h] = DECDOT[h >> 8]! + DECDOT[h & 255]!); }
+function ipLo(l: number): string { return (IP_LO[l] = DECDOT[l >> 8]! + DEC[l & 255]!); }
 export function ipv4ToString(u8: Uint8Array, o: number): string {
-  return DECDOT[u8[o]!]! + DECDOT[u8[o + 1]!]! + DECDOT[u8[o + 2]!]! + DEC[u8[o + 3]!]!;
+  const h = (u8[o]! << 8) | u8[o + 1]!, l = (u8[o + 2]! << 8) | u8[o + 3]!;
+  return (IP_HI[h] ?? ipHi(h)) + (IP_LO[l] ?? ipLo(l));
 }
 
 /** Parses dotted IPv4 to a u32; -1 if invalid. */

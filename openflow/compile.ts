@@ -43,6 +43,15 @@ function zeroFill(pos: string, n: number): string {
   return s;
 }
 
+/** Decodes list items while p < le into `const v`: the first 4 items are kept in locals and the array is built as a
+ *  literal of exactly that size (one allocation, packed, no growth); longer lists continue with push. */
+export function collectList(v: string, item: string, le: string): string {
+  return `let ${v}a,${v}b,${v}c,${v}d,${v}n=0,${v}x=null;`
+    + `while(p<${le}){const x=${item};p=st.nx;switch(${v}n){case 0:${v}a=x;break;case 1:${v}b=x;break;case 2:${v}c=x;break;`
+    + `case 3:${v}d=x;break;case 4:${v}x=[${v}a,${v}b,${v}c,${v}d,x];break;default:${v}x.push(x);}${v}n++;}`
+    + `const ${v}=${v}n===0?[]:${v}n===1?[${v}a]:${v}n===2?[${v}a,${v}b]:${v}n===3?[${v}a,${v}b,${v}c]:${v}n===4?[${v}a,${v}b,${v}c,${v}d]:${v}x;`;
+}
+
 function genDecoder(s: StructSpec): string {
   const extent = s.extent ?? 'fixed';
   const F = s.fields;
@@ -83,7 +92,9 @@ function genDecoder(s: StructSpec): string {
       case 'int': {
         if (f.self) { if (!f.hidden) props.push(`${f.name}:len`); k += f.w; return; }
         if (f.hidden && !f.expect && !f.lenOf) { k += f.w; return; }
-        L.push(`const ${v}=dv.${GET[f.w]}(${pos});`);
+        // 64-bit: a zero value (cookie_mask, most counters) is the shared 0n constant, no BigInt allocated
+        L.push(f.w === 8 ? `const ${v}=(dv.getInt32(${pos})|dv.getInt32(${pos}+4))===0?0n:dv.getBigUint64(${pos});`
+          : `const ${v}=dv.${GET[f.w]}(${pos});`);
         if (f.expect) L.push(`if(${v}!==${f.value})throw F(${q(f.expect)},${q(`${K}.${f.name} is `)}+${v}+${q(`, expected ${f.value}`)},${pos});`);
         if (f.lenOf) lenVars[f.lenOf] = v;
         if (!f.hidden) props.push(`${f.name}:${v}`);
@@ -111,7 +122,7 @@ function genDecoder(s: StructSpec): string {
           const fn = f.as === 'u8list' ? 'Hu8list(u8' : f.as === 'u32list' ? 'Hu32list(dv' : 'Hbytes(u8';
           L.push(`const ${v}=${fn},p,${le});p=${le};`);
         } else if (f.k === 'list') {
-          L.push(`const ${v}=[];while(p<${le}){${v}.push(d_${f.ref}(dv,u8,p,${le}));p=st.nx;}`);
+          L.push(collectList(v, `d_${f.ref}(dv,u8,p,${le})`, le));
         } else if (f.k === 'one' || f.k === 'custom') {
           L.push(`const ${v}=d_${f.ref}(dv,u8,p,${le});p=st.nx;`);
         }

@@ -16,7 +16,7 @@ function readExpr(d: OxmDesc, pos: string): string {
     case 'u16': return `(u8[${pos}]<<8|u8[${pos}+1])`;
     case 'u24': return `(u8[${pos}]<<16|u8[${pos}+1]<<8|u8[${pos}+2])`;
     case 'u32': return `dv.getUint32(${pos})`;
-    case 'u64': return `dv.getBigUint64(${pos})`;
+    case 'u64': return `((dv.getInt32(${pos})|dv.getInt32(${pos}+4))===0?0n:dv.getBigUint64(${pos}))`;
     case 'u128': return `(dv.getBigUint64(${pos})<<64n|dv.getBigUint64(${pos}+8))`;
     case 'mac': return `MAC(u8,${pos})`;
     case 'ipv4': return `IP4(u8,${pos})`;
@@ -84,14 +84,36 @@ export const dOxm: DecOxm = (dv, u8, p, le) => { const r = built.dOxm(dv, u8, p,
 export const eOxm: EncOxm = built.eOxm;
 
 const decOne = built.dOxm;
+/** Decodes the OXM TLVs in [p, le). The array is built as a literal of exactly its size for up to 6 fields (one
+ *  allocation, packed, no growth), longer lists continue with push. */
 export function dOxmList(dv: DataView, u8: Uint8Array, p: number, le: number): OxmTlv[] {
-  const out: OxmTlv[] = [];
+  let a: OxmTlv | undefined, b: OxmTlv | undefined, c: OxmTlv | undefined, d: OxmTlv | undefined, e: OxmTlv | undefined;
+  let f: OxmTlv | undefined, n = 0, more: OxmTlv[] | null = null;
   while (p < le) {
-    out.push(decOne(dv, u8, p, le));
+    const x = decOne(dv, u8, p, le);
     p += 4 + u8[p + 3]!; // decOne validated that the TLV fits
+    switch (n++) {
+      case 0: a = x; break;
+      case 1: b = x; break;
+      case 2: c = x; break;
+      case 3: d = x; break;
+      case 4: e = x; break;
+      case 5: f = x; break;
+      case 6: more = [a!, b!, c!, d!, e!, f!, x]; break;
+      default: more!.push(x);
+    }
   }
   ST.nx = p;
-  return out;
+  switch (n) {
+    case 0: return [];
+    case 1: return [a!];
+    case 2: return [a!, b!];
+    case 3: return [a!, b!, c!];
+    case 4: return [a!, b!, c!, d!];
+    case 5: return [a!, b!, c!, d!, e!];
+    case 6: return [a!, b!, c!, d!, e!, f!];
+    default: return more!;
+  }
 }
 const encOne = built.eOxm;
 export function eOxmList(dv: DataView, u8: Uint8Array, p: number, list: OxmTlv[], path: string): number {
