@@ -3,8 +3,8 @@
 // firewall's port, NF counters (REST) show the order (the monitor never sees what the firewall dropped), and tshark on
 // h1's switch link sees the chain's hops in VXLAN (udp 4789) with VNI = pathId << 8 | hop index.
 import test from 'ava';
-import { captureVxlan, captureWarmup, declareChain, freshStats, nfStats, serviceSum, startLab, startSink, startSource, type E2eLab } from './lab.js';
-import { waitFor } from '../../labs/lib/exec.js';
+import { captureVxlan, declareChain, freshStats, nfStats, serviceSum, startLab, startSink, startSource, type E2eLab } from './lab.js';
+import { sleep, waitFor } from '../../labs/lib/exec.js';
 
 let lab: E2eLab | undefined;
 test.before(async () => { lab = await startLab(); });
@@ -28,14 +28,15 @@ test('chain firewall → monitor → lb: NFs in order, firewall drops never reac
 
   const before = await freshStats(L.rest, Date.now());
   const sinkBefore = sink.counts();
-  const cap = captureVxlan(L.node('h1').switchIf, 9);
-  await captureWarmup();
+  const cap = captureVxlan(L.node('h1').switchIf, 14);
+  await cap.ready;
+  await sleep(300);
   const src = await startSource(L, { pps: 200, seconds: 5, flows: 4, sportBase: 41001, everyPort: '9999:10' });
   const sent = await src.done();
   await waitFor(() => sink.counts().t > sent.t + 1, 5000, 100);
   const after = await freshStats(L.rest, Date.now());
   const got = sink.counts();
-  const vx = await cap;
+  const vx = await cap.result;
 
   const sent7000 = sent.ports['7000'] ?? 0;
   const sent9999 = sent.ports['9999'] ?? 0;

@@ -12,7 +12,7 @@ import type { LabContext } from '../../labs/lab/context.js';
 import { nodeByName, type LabNode } from '../../labs/lab/topology.js';
 import { freePort } from '../../labs/lib/ports.js';
 import { startDaemon } from '../../labs/lib/daemon.js';
-import { run, sleep, waitFor } from '../../labs/lib/exec.js';
+import { run, waitFor } from '../../labs/lib/exec.js';
 import { killProcess, processStartTime } from '../../labs/lib/proc.js';
 import { restOf } from '../../labs/steps/controller.js';
 import { declareDemo, readJson, runningInstances, writeNfImages, UDP_TOOL } from '../../labs/steps/demo.js';
@@ -137,16 +137,20 @@ export async function freshStats(rest: RestClient, since: number, timeoutMs = 80
   return m;
 }
 
-/** tshark on a link of the root namespace (a host's switch-side veth): VXLAN frames (udp 4789) and their VNIs. */
-export function captureVxlan(iface: string, seconds: number): Promise<{ frames: number; vnis: Map<number, number>; raw: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('tshark', ['-n', '-i', iface, '-f', 'udp port 4789', '-a', `duration:${seconds}`, '-T', 'fields', '-e', 'vxlan.vni', '-e', 'ip.src', '-e', 'ip.dst'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+/** tshark on a link of the root namespace (a host's switch-side veth): VXLAN frames (udp 4789) and their VNIs.
+ * `ready` resolves once tshark captures (it says "Capturing on" on stderr). */
+export function captureVxlan(iface: string, seconds: number): { ready: Promise<void>; result: Promise<{ frames: number; vnis: Map<number, number>; raw: string }> } {
+  const p = spawn('tshark', ['-n', '-i', iface, '-f', 'udp port 4789', '-a', `duration:${seconds}`, '-T', 'fields', '-e', 'vxlan.vni', '-e', 'ip.src', '-e', 'ip.dst'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((r) => { onReady = r; });
+  p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  p.stderr.on('data', (d: Buffer) => { err += d.toString(); if (err.includes('Capturing on')) onReady(); });
+  const result = new Promise<{ frames: number; vnis: Map<number, number>; raw: string }>((resolve, reject) => {
     p.on('error', reject);
     p.on('exit', (code) => {
+      onReady();
       if (code !== 0) { reject(new Error(`tshark exit ${code}: ${err}`)); return; }
       const vnis = new Map<number, number>();
       let frames = 0;
@@ -159,10 +163,8 @@ export function captureVxlan(iface: string, seconds: number): Promise<{ frames: 
       resolve({ frames, vnis, raw: out.slice(0, 2000) });
     });
   });
+  return { ready, result };
 }
-
-/** Waits until tshark is capturing (it prints "Capturing on" on stderr); simply a short pause here. */
-export const captureWarmup = (): Promise<void> => sleep(1500);
 
 /** The ledger entry (pid, start time) of a lab process by id (e.g. 'controller', 'agent-h1'). */
 export function labProcess(lab: E2eLab, id: string): { pid: number; startTime?: number } {
