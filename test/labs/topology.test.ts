@@ -48,5 +48,13 @@ test('state dir defaults to $RACKVISOR_LAB_DIR or <repo>/.lab; the CLI command p
     if (saved === undefined) delete process.env.RACKVISOR_LAB_DIR; else process.env.RACKVISOR_LAB_DIR = saved;
   }
   t.true(existsSync(join(projectRoot(), 'package.json')));
-  t.is(rackvisorCommand()[1], join(projectRoot(), 'bin', 'rackvisor.js'));
+  // from sources (this test) the lab starts the CLI through tsx; compiled, or forced, through bin/rackvisor.js (dist/)
+  t.deepEqual(rackvisorCommand().slice(1), ['--import', 'tsx', join(projectRoot(), 'cli', 'main.ts')]);
+  const savedCli = process.env.RACKVISOR_LAB_CLI;
+  try {
+    process.env.RACKVISOR_LAB_CLI = 'dist';
+    t.is(rackvisorCommand()[1], join(projectRoot(), 'bin', 'rackvisor.js'));
+  } finally {
+    if (savedCli === undefined) delete process.env.RACKVISOR_LAB_CLI; else process.env.RACKVISOR_LAB_CLI = savedCli;
+  }
 });
