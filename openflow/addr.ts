@@ -15,26 +15,28 @@ export function macToString(u8: Uint8Array, o: number): string {
     HC[d >> 4]!, HC[d & 15]!, 58, HC[e >> 4]!, HC[e & 15]!, 58, HC[f >> 4]!, HC[f & 15]!);
 }
 
-function hexNibble(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
+// Hex digit values by UTF-16 code unit (-1 = not a hex digit): one typed-array load per character.
+const HEXV = new Int8Array(65536).fill(-1);
+for (let c = 0; c < 10; c++) HEXV[48 + c] = c;
+for (let c = 0; c < 6; c++) { HEXV[97 + c] = 10 + c; HEXV[65 + c] = 10 + c; }
 
-/** Writes "aa:bb:cc:dd:ee:ff" (also accepts '-' separators) as 6 bytes. */
 const at = (path: string, name?: string): string => (name ? `${path}.${name}` : path);
 
-/** `name` (optional) is appended to `path` only when reporting an error (no string building on the hot path). */
+/** Writes "aa:bb:cc:dd:ee:ff" (also accepts '-' separators) as 6 bytes. `name` (optional) is appended to `path`
+ *  only when reporting an error (no string building on the hot path). */
 export function writeMac(u8: Uint8Array, o: number, s: unknown, path: string, name?: string): void {
   if (typeof s !== 'string' || s.length !== 17) throw new OfEncodeError(`not a MAC address: ${String(s)}`, at(path, name));
-  for (let i = 0; i < 6; i++) {
-    const hi = hexNibble(s.charCodeAt(i * 3)), lo = hexNibble(s.charCodeAt(i * 3 + 1));
-    if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] !== ':' && s[i * 3 + 2] !== '-')) {
-      throw new OfEncodeError(`not a MAC address: ${s}`, at(path, name));
-    }
+  let bad = 0;
+  for (let i = 0, j = 0; i < 6; i++, j += 3) {
+    const hi = HEXV[s.charCodeAt(j)]!, lo = HEXV[s.charCodeAt(j + 1)]!;
+    bad |= hi | lo;
     u8[o + i] = (hi << 4) | lo;
   }
+  for (let j = 2; j < 17; j += 3) {
+    const c = s.charCodeAt(j);
+    if (c !== 58 && c !== 45) bad = -1;
+  }
+  if (bad < 0) throw new OfEncodeError(`not a MAC address: ${s}`, at(path, name));
 }
 
 // Dotted IPv4 text in one allocation: the two halves ("a.b." and "c.d") come from tables filled on first use
@@ -48,20 +50,22 @@ export function ipv4ToString(u8: Uint8Array, o: number): string {
   return (IP_HI[h] ?? ipHi(h)) + (IP_LO[l] ?? ipLo(l));
 }
 
-/** Parses dotted IPv4 to a u32; -1 if invalid. */
+/** Parses dotted IPv4 to a u32; -1 if invalid (exactly 4 decimal parts, each 0..255). Integer arithmetic only. */
 export function parseIpv4(s: string): number {
-  let v = 0, part = -1, parts = 0;
-  for (let i = 0; i <= s.length; i++) {
-    const c = i < s.length ? s.charCodeAt(i) : 46;
-    if (c === 46) {
-      if (part < 0 || part > 255) return -1;
-      v = v * 256 + part; part = -1; parts++;
-    } else if (c >= 48 && c <= 57) {
-      part = part < 0 ? c - 48 : part * 10 + (c - 48);
+  const n = s.length;
+  let v = 0, part = 0, digits = 0, dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c >= 0 && c <= 9) {
+      part = part * 10 + c;
       if (part > 255) return -1;
+      digits++;
+    } else if (c === -2 && digits !== 0 && dots < 3) {
+      v = (v << 8) | part; part = 0; digits = 0; dots++;
     } else return -1;
   }
-  return parts === 4 ? v : -1;
+  if (dots !== 3 || digits === 0) return -1;
+  return ((v << 8) | part) >>> 0;
 }
 
 export function writeIpv4(dv: DataView, o: number, s: unknown, path: string, name?: string): void {

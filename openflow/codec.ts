@@ -28,6 +28,10 @@ let lastAb: ArrayBufferLike | null = null;
 let lastDv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 let lastU8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
 
+const DEC_SCRATCH_SIZE = 4096;
+const DEC_SCRATCH = new Uint8Array(DEC_SCRATCH_SIZE);
+const DEC_SCRATCH_DV = new DataView(DEC_SCRATCH.buffer);
+
 function err(code: OfDecodeError['code'], message: string, offset: number): DecodeResult {
   return { ok: false, error: { code, message, offset } };
 }
@@ -43,15 +47,23 @@ export function decodeMessage(buf: Uint8Array): DecodeResult {
   const version = buf[0]!, type = buf[1]!;
   // hello, error and echo keep their layout across versions (needed for version negotiation)
   if (version !== 4 && type > 3) return err('bad_version', `version ${version} is not OpenFlow 1.3 (4)`, 0);
-  const ab = buf.buffer;
-  if (ab !== lastAb) {
-    lastAb = ab;
-    lastDv = new DataView(ab);
-    lastU8 = new Uint8Array(ab);
+  let dv: DataView<ArrayBufferLike>, u8: Uint8Array<ArrayBufferLike>, base: number;
+  if (n === len && len <= DEC_SCRATCH_SIZE) {
+    // the common case (a buffer holding exactly one message): copy it into a fixed scratch area (one memcpy), which
+    // is cheaper than reading `buf.buffer`/`buf.byteOffset` (C++ getters) and keeps one DataView for every decode
+    DEC_SCRATCH.set(buf);
+    dv = DEC_SCRATCH_DV; u8 = DEC_SCRATCH; base = 0;
+  } else {
+    const ab = buf.buffer;
+    if (ab !== lastAb) {
+      lastAb = ab;
+      lastDv = new DataView(ab);
+      lastU8 = new Uint8Array(ab);
+    }
+    dv = lastDv; u8 = lastU8; base = buf.byteOffset;
   }
-  const base = buf.byteOffset;
   try {
-    const msg = decMessage(lastDv, lastU8, base, base + len) as OfMessage;
+    const msg = decMessage(dv, u8, base, base + len) as OfMessage;
     return { ok: true, msg, length: len };
   } catch (e) {
     if (e instanceof DecodeFailC) return err(e.code, e.message, e.offset - base);
