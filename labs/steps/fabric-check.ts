@@ -9,7 +9,7 @@ export const FABRIC_COOKIE = '0xfab';
 
 export const fabricCheck: LabStep = {
   name: 'fabric-check',
-  title: 'no controller yet: temporary NORMAL flow on tor0, ping c1 → s1',
+  title: 'with --fabric-only: temporary NORMAL flow on tor0, ping c1 → s1 (skipped when the controller programs tor0)',
   fix: 'check `ovs-ofctl -O OpenFlow13 dump-flows tor0` and `ovs-vsctl show` (with OVS_RUNDIR=<state dir>/ovs), and the links in `rackvisor lab status`',
   async up(ctx) {
     if (!ctx.config.fabricCheck) return 'skipped (--no-fabric-check)';
