@@ -160,7 +160,10 @@ function genEncoder(s: StructSpec): string {
         else if (f.lenOf) { L.push(`const lp${i}=${pos};`); lenPos[f.lenOf] = { pos: `lp${i}`, w: f.w }; }
         else if (f.value !== undefined) L.push(`dv.${SET[f.w]}(${pos},${f.value});`);
         else {
-          L.push(`t=v.${f.name};${f.dflt !== undefined ? `if(t===undefined)t=${f.dflt};` : ''}${intCheck(f.w, path)}dv.${SET[f.w]}(${pos},t);`);
+          const d = f.dflt !== undefined ? `if(t===undefined)t=${f.dflt};` : '';
+          // 64-bit: 0n (cookie_mask, most cookies) is written as two zero words, skipping the BigInt builtins
+          L.push(f.w === 8 ? `t=v.${f.name};${d}if(t===0n){dv.setUint32(${pos},0);dv.setUint32(${pos}+4,0);}else{${intCheck(8, path)}dv.setBigUint64(${pos},t);}`
+            : `t=v.${f.name};${d}${intCheck(f.w, path)}dv.${SET[f.w]}(${pos},t);`);
         }
         k += f.w;
         return;

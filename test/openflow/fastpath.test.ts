@@ -99,3 +99,17 @@ test('encode results are Buffers with their own bytes: later encodes never overw
   }
   t.is(outs[5]![0].toString('hex'), Buffer.from(outs[5]![0]).toString('hex'), 'Buffer methods work on the result');
 });
+
+test('64-bit fields: 0n takes the two-zero-words path; numbers, big values and out-of-range values behave as before', (t) => {
+  const enc = (cookie: unknown, mask: unknown): Buffer => encodeMessage({ ...fm([], 0n), cookie, cookie_mask: mask } as OFPFlowMod);
+  const a = Buffer.from(enc(0n, 0n)), b = Buffer.from(enc(0, 0)); // a safe-integer number is accepted for u64
+  t.true(a.equals(b));
+  t.is(a.readBigUInt64BE(8), 0n);
+  t.is(a.readBigUInt64BE(16), 0n);
+  const c = Buffer.from(enc(0xffffffffffffffffn, 1n << 63n));
+  t.is(c.readBigUInt64BE(8), 0xffffffffffffffffn);
+  t.is(c.readBigUInt64BE(16), 1n << 63n);
+  t.throws(() => enc(-1n, 0n), { message: /cookie: expected u64/ });
+  t.throws(() => enc(0n, 1n << 64n), { message: /cookie_mask: expected u64/ });
+  t.throws(() => enc(0n, 0.5), { instanceOf: OfEncodeError });
+});
