@@ -55,7 +55,7 @@ fi
 bash scripts/build-native.sh
 
 # 4. hugepages -------------------------------------------------------------------------------
-want=${RACKVISOR_HUGEPAGES:-512}
+want=${RACKVISOR_HUGEPAGES:-1024}
 have=$(cat /proc/sys/vm/nr_hugepages 2>/dev/null || echo 0)
 if [ "$have" -lt "$want" ]; then
   step "reserving $want hugepages of 2 MiB (had $have)"
