@@ -27,7 +27,7 @@ export const tor: LabStep = {
     if (exists) {
       const connected = (await ovs.vsctl('get', 'controller', br, 'is_connected').catch(() => 'false')).trim() === 'true';
       const flows = (await ovs.ofctl('dump-flows', br).catch(() => '')).split('\n').filter((l) => l.includes('cookie=')).length;
-      lines.push({ resource: `controller ${ctx.info.topology.controller}`, health: connected ? 'ok' : 'info', detail: connected ? 'connected' : 'not connected (no controller running yet?)' });
+      lines.push({ resource: `controller ${ctx.info.topology.controller}`, health: connected ? 'ok' : 'info', detail: connected ? 'connected' : 'not reported connected by ovsdb (no controller yet, or ovs-vswitchd has not refreshed is_connected: it does every few seconds)' });
       lines.push({ resource: `flows on ${br}`, health: 'info', detail: `${flows} flow(s)` });
     }
     return lines;
