@@ -102,7 +102,7 @@ export const demo: LabStep = {
     ctx.ledger.record({ kind: 'dir', path: files.dir, id: 'demo-dir', label: 'demo files' });
     const images = writeNfImages(files.dir, s1.ip);
     const chain = await declareDemo(rest, { c1Port: c1.ofport, s1Port: s1.ofport, s1Ip: s1.ip, images });
-    ctx.log(`REST: tenant demo, services ${DEMO_SERVICES.join(', ')}, chain demo ${chain.services.join(' → ')} ${chain.pathId === undefined ? '' : ` (path ${chain.pathId})`} for in_port ${c1.ofport} → ${s1.ip}`);
+    ctx.log(`REST: tenant demo, services ${DEMO_SERVICES.join(', ')}, chain demo ${chain.services.join(' → ')} ${chain.pathId === undefined ? '' : `(path ${chain.pathId}) `}for in_port ${c1.ofport} → ${s1.ip}`);
     let inst: ApiInstance[] = [];
     const placed = await waitFor(async () => {
       inst = await runningInstances(rest).catch(() => []);
