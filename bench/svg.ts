@@ -1,13 +1,19 @@
 // Hand-written SVG bar plots (no dependencies): one row per metric; our bar (with a min–max
-// whisker) and, when there is a peer, the peer's bar, both scaled to the larger of the two so
-// metrics with different units share one chart; the ratio is printed at the end of the row.
+// whisker) and, when there is a peer, the peer's bar. Rows with the same unit share one scale (so
+// 29 Mpps is drawn shorter than 94 Mpps); rows of different units are scaled separately. The ratio
+// and the target verdict sit in their own column at the right.
 import type { SuiteReport } from './harness.js';
 import { fmt, fmtRatio } from './format.js';
 
 const xml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function barChart(rep: SuiteReport): string {
-  const W = 760, labelW = 230, barW = 380, pad = 10, rowH = 44, top = 34;
+  const W = 900, labelW = 230, barW = 380, pad = 10, rowH = 44, top = 34;
+  const unitMax = new Map<string, number>();
+  for (const r of rep.results) {
+    const m = Math.max(Math.abs(r.max), Math.abs(r.value), Math.abs(r.peer?.value ?? 0));
+    unitMax.set(r.unit, Math.max(unitMax.get(r.unit) ?? 0, m));
+  }
   const h = top + rep.results.length * rowH + 24;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${h}" viewBox="0 0 ${W} ${h}" font-family="sans-serif" font-size="12">`,
@@ -18,7 +24,7 @@ export function barChart(rep: SuiteReport): string {
   ];
   rep.results.forEach((r, i) => {
     const y = top + i * rowH;
-    const scale = Math.max(Math.abs(r.max), Math.abs(r.value), Math.abs(r.peer?.value ?? 0)) || 1;
+    const scale = unitMax.get(r.unit) || 1;
     const len = (v: number): number => Math.max(1, (Math.abs(v) / scale) * barW);
     const x0 = labelW;
     const barH = r.peer ? 14 : 22;
@@ -31,10 +37,10 @@ export function barChart(rep: SuiteReport): string {
     if (r.peer) {
       const py = y + 4 + barH + 3;
       out.push(`<rect x="${x0}" y="${py}" width="${len(r.peer.value).toFixed(1)}" height="${barH}" fill="#a0aec0"><title>${xml(`${r.peer.name}: ${fmt(r.peer.value)} ${r.unit}`)}</title></rect>`);
-      out.push(`<text x="${(x0 + len(r.peer.value) + 4).toFixed(1)}" y="${py + barH - 3}" fill="#555">${xml(`${fmt(r.peer.value)} ${truncate(r.peer.name, 18)}`)}</text>`);
+      out.push(`<text x="${(x0 + len(r.peer.value) + 4).toFixed(1)}" y="${py + barH - 3}" fill="#555">${xml(`${fmt(r.peer.value)} ${truncate(r.peer.name, 20)}`)}</text>`);
     }
     if (r.ratio !== undefined) {
-      const good = r.ratio >= 1;
+      const good = r.met ?? r.ratio >= 1;
       out.push(`<text x="${W - pad}" y="${y + 20}" text-anchor="end" font-weight="bold" fill="${good ? '#276749' : '#9b2c2c'}">${xml(fmtRatio(r.ratio))}</text>`);
     }
     if (r.met !== undefined) out.push(`<text x="${W - pad}" y="${y + 35}" text-anchor="end" fill="${r.met ? '#276749' : '#9b2c2c'}">${r.met ? 'target met' : 'target missed'}</text>`);
