@@ -21,7 +21,8 @@ import { buildTestPrograms, runTool, spawnToolInNetns, stopTool, TOOL, ealArgs, 
 import { result, type BenchResult, type BenchSuite } from '../harness.js';
 
 const VNI = (0x0105 << 8) | 0;
-/** af_packet tuning for our ports: bypass the qdisc on TX, a deeper ring. */
+/** af_packet options used by this benchmark (qdisc bypass on TX, a deeper ring). Not yet the host agent's defaults for
+ *  lab ports, which get DPDK's af_packet defaults: see vxlan/README.md, "The veth hop". */
 const AFP_OPTS = 'qdisc_bypass=1,framecnt=16384,blocksz=4096,framesz=2048';
 
 async function must(ns: string, cmd: string[]): Promise<string> {
