@@ -88,6 +88,8 @@ test.before(async () => {
   t0Check(m.native.setRemoteService(1, true, kernelMac, KERNEL_IP) === 0, 'setRemoteService');
   m.createInstance(2, 2, 'monitor');
   nf = spawn(join(NF_BIN_DIR(), 'monitor'), [...m.nfEalArgs(), '--', '--instance', '2'], { stdio: 'ignore' });
+  // A spawn failure (e.g. the binary being relinked) must fail this hook, not crash the process before teardown.
+  await new Promise<void>((resolve, reject) => { nf!.once('spawn', resolve); nf!.once('error', reject); });
   ledger.record({ kind: 'process', pid: nf.pid!, startTime: processStartTime(nf.pid!), label: 'monitor NF' });
   nf.on('exit', () => m?.instanceExited(2));
   await m.waitState(2, 'running', 20000);
