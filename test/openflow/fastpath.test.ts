@@ -77,8 +77,10 @@ test('decoded data is an independent Buffer (input and scratch reuse do not chan
   for (const len of [0, 1, 16, 17, 64, 1500, 2100, 9000]) { // around the 16-byte loop/set and the pool/scratch limits
     const bytes = Buffer.from(encodeMessage(mk(len, 0x5a)));
     const r = decodeMessage(bytes);
-    t.true(r.ok, `len ${len}`);
-    if (!r.ok || r.msg.kind !== 'OFPPacketIn') return;
+    if (!r.ok || r.msg.kind !== 'OFPPacketIn') {
+      t.fail(`len ${len}: expected an OFPPacketIn, got ${r.ok ? r.msg.kind : r.error.message}`);
+      return;
+    }
     t.true(Buffer.isBuffer(r.msg.data));
     bytes.fill(0); // the input changes after decoding
     decodeMessage(Buffer.from(encodeMessage(mk(len, 0x33)))); // and the scratch area is reused
