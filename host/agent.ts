@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import YAML from 'yaml';
 import {
   DataplaneManager, MsgType, NF_BIN_DIR, repoRoot,
-  type ClassifierRule, type ManagerStats, type NativeEvent,
+  type ClassifierRule, type ManagerOptions, type ManagerStats, type NativeEvent,
 } from '../native/index.js';
 import type { NfCounters, NfRunner, NfSpec, RunningNf } from './cluster-sync.js';
 
@@ -37,21 +37,16 @@ export interface NfStartSpec {
 
 export interface PathConfig { id: number; services: (number | string)[]; outPort?: number | string }
 
-export interface HostConfig {
+/** The manager options a host config passes straight through (documented on ManagerOptions). `ports` are DPDK
+ *  device strings, the first being the uplink to the switch: net_af_packet0,iface=veth0 / net_null0 / 0000:03:00.0 / ring:NAME. */
+type ManagerPassThrough = Pick<ManagerOptions,
+  'ports' | 'cpus' | 'lcores' | 'mbufs' | 'ringSize' | 'flowEntries' | 'flowIdleMs' | 'heartbeatTimeoutMs' | 'busyPoll'>;
+
+export interface HostConfig extends ManagerPassThrough {
   hostId?: string;
   /** DPDK --file-prefix (default rv-<hostId>); unique per manager on a machine. */
   filePrefix?: string;
-  /** DPDK device strings (first = uplink to the switch): net_af_packet0,iface=veth0 / net_null0 / 0000:03:00.0 / ring:NAME. */
-  ports: string[];
-  cpus?: string;
-  lcores?: 1 | 2;
   hugepages?: false | { dir?: string; sizeMb?: number };
-  mbufs?: number;
-  ringSize?: number;
-  flowEntries?: number;
-  flowIdleMs?: number;
-  heartbeatTimeoutMs?: number;
-  busyPoll?: boolean;
   /** service name → numeric id (ids also come with each NF spec). */
   services?: Record<string, number>;
   paths?: PathConfig[];
