@@ -98,6 +98,8 @@ export function loadHostConfig(file: string): HostConfig {
   return cfg;
 }
 
+/** NF instance ids 1..125: each NF process runs as DPDK lcore 2 + id (native/nflib, RV_NF_LCORE_BASE), below RTE_MAX_LCORE 128. */
+const MAX_INSTANCE_ID = 125;
 const keyOf = (service: string, index: number): string => `${service}:${index}`;
 
 export class HostAgent extends EventEmitter implements NfRunner {
@@ -172,8 +174,8 @@ export class HostAgent extends EventEmitter implements NfRunner {
   }
 
   private freeId(): number {
-    for (let id = 1; id < 128; id++) if (!this.nfs.has(id)) return id;
-    throw new Error('no free NF instance id (127 in use)');
+    for (let id = 1; id <= MAX_INSTANCE_ID; id++) if (!this.nfs.has(id)) return id;
+    throw new Error(`no free NF instance id (${MAX_INSTANCE_ID} in use)`);
   }
 
   private command(spec: NfStartSpec, id: number): string[] {

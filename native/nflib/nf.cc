@@ -59,8 +59,23 @@ int rv_nf_init(int argc, char **argv, struct rv_nf **out) {
   if (!has_arg(eal, "--no-telemetry") && !has_arg(eal, "--telemetry")) eal.push_back("--no-telemetry");
   if (!has_arg(eal, "--no-pci") && !has_arg(eal, "-a") && !has_arg(eal, "--allow")) eal.push_back("--no-pci");
   if (!has_arg(eal, "-l") && !has_arg(eal, "--lcores") && !has_arg(eal, "-c")) {
+    // Each NF process gets its own lcore id (RV_NF_LCORE_BASE + instance): mempool per-lcore caches
+    // live in shared memory and are indexed by lcore id, so two processes on one id would corrupt a
+    // cache (mbufs handed out twice). The thread still floats over every CPU.
+    int inst = -1;
+    for (int k = dd < 0 ? argc : dd + 1; k + 1 < argc; k++)
+      if (strcmp(argv[k], "--instance") == 0 || strcmp(argv[k], "-n") == 0) {
+        inst = atoi(argv[k + 1]);
+        break;
+      }
+    if (inst > 0 && RV_NF_LCORE_BASE + inst >= RTE_MAX_LCORE) {
+      fprintf(stderr, "rv-nf: instance %d has no lcore id of its own (max %d); give -l/--lcores\n", inst,
+              RTE_MAX_LCORE - 1 - RV_NF_LCORE_BASE);
+      return -1;
+    }
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    eal.push_back("--lcores=0@(0-" + std::to_string(n > 1 ? n - 1 : 0) + ")");
+    eal.push_back("--lcores=" + std::to_string(inst > 0 ? RV_NF_LCORE_BASE + inst : 0) + "@(0-" +
+                  std::to_string(n > 1 ? n - 1 : 0) + ")");
   }
   if (!has_arg(eal, "--log-level")) eal.push_back("--log-level=lib.eal:warning");
   std::vector<char *> eargv;

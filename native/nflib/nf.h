@@ -19,8 +19,9 @@
 //
 // Command line:  <nf> [EAL args] -- --instance <id> [--service <id>] [NF args...]
 //   EAL args must name the manager's --file-prefix. nflib adds --proc-type=secondary,
-//   --no-telemetry, --no-pci and --lcores 0@(all cpus) when they are absent, so an NF never pins
-//   itself to one core unless asked (-l/--lcores).
+//   --no-telemetry, --no-pci and --lcores <2+instance>@(all cpus) when they are absent: an NF never
+//   pins itself to one core unless asked (-l/--lcores), and every NF has an lcore id of its own (the
+//   mempool's per-lcore caches are shared memory indexed by lcore id; instances 1..125).
 //
 // Per batch nflib presets every packet's meta.action = NEXT, calls ops.batch, then frees DROP packets
 // (counted in the slot's `drop`), and enqueues the rest on the TX ring (waiting, never dropping, while

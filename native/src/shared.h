@@ -7,6 +7,7 @@
 #include <rte_common.h>
 
 #define RV_MAX_NF 128        // instance ids 1..RV_MAX_NF-1 (0 = none)
+#define RV_NF_LCORE_BASE 2   // NF instance i runs as lcore RV_NF_LCORE_BASE + i (the manager uses 0..2)
 #define RV_MAX_SERVICES 256  // service ids 1..255 (0 = none)
 #define RV_MAX_PATHS 1024    // service path ids 1..1023 (0 = none)
 #define RV_MAX_PATH_LEN 16
