@@ -38,6 +38,50 @@ export interface ServiceRecord {
   /** What to run (native NF name, module path, executable). */
   image?: string;
   limits: { minInstances: number; maxInstances: number; cpuShare?: number; memoryMb?: number };
+  /** What the NF does (kind-specific settings the controller understands), e.g. a firewall's rules. */
+  config?: ServiceConfig;
+  /** Per-service autoscaler settings (absent fields: the controller's defaults) and the REST override. */
+  autoscale?: AutoscaleSettings;
+}
+
+/** One stateless 5-tuple rule (absent field = any); L4 ports need ipProto 6 (TCP) or 17 (UDP). */
+export interface FirewallRuleRecord {
+  action: 'allow' | 'drop';
+  ipSrc?: string;
+  ipDst?: string;
+  ipProto?: number;
+  tpSrc?: number;
+  tpDst?: number;
+}
+
+/** A firewall service's policy: first matching rule wins, else defaultAction. */
+export interface FirewallConfig {
+  rules: FirewallRuleRecord[];
+  defaultAction: 'allow' | 'drop';
+  /** false: the NF tracks connections (replies of allowed flows pass), so the switch cannot enforce it. */
+  stateless: boolean;
+  /** Ask the controller to enforce the rules on the ToR (ACL table) and skip this hop where it can. */
+  offload: boolean;
+}
+
+export interface ServiceConfig {
+  firewall?: FirewallConfig;
+}
+
+/** Autoscaler knobs of one service (controller/scaling/autoscaler.ts ScalingPolicy; min/max live in limits). */
+export interface AutoscaleSettings {
+  /** REST desired count: while set the autoscaler is suspended and the service held at this count. */
+  override?: number;
+  outFill?: number;
+  inFill?: number;
+  outPps?: number;
+  inPps?: number;
+  sustainMs?: number;
+  outCooldownMs?: number;
+  inCooldownMs?: number;
+  step?: number;
+  quietMs?: number;
+  drainTimeoutMs?: number;
 }
 
 export type InstanceState = 'starting' | 'running' | 'stopping' | 'failed';
@@ -105,6 +149,9 @@ export interface Chain {
   services: string[];
   match: ChainMatch;
   priority?: number;
+  /** Leading hops the ToR enforces itself (an offloaded stateless firewall), written by the controller: the
+   *  service path (hosts, VNIs) is services.slice(offloadedHops). */
+  offloadedHops?: number;
 }
 /** policy/chains: desired state, persistent, versioned. */
 export interface ChainsDoc { v: number; chains: Chain[] }
@@ -165,6 +212,49 @@ const serviceSchema: JSONSchemaType<ServiceRecord> = {
         maxInstances: { type: 'integer', minimum: 0 },
         cpuShare: { type: 'number', minimum: 0, nullable: true },
         memoryMb: { type: 'number', minimum: 0, nullable: true },
+      },
+    },
+    config: {
+      type: 'object', nullable: true, additionalProperties: false, required: [],
+      properties: {
+        firewall: {
+          type: 'object', nullable: true, additionalProperties: false, required: ['rules', 'defaultAction', 'stateless', 'offload'],
+          properties: {
+            rules: {
+              type: 'array', maxItems: 1024,
+              items: {
+                type: 'object', additionalProperties: false, required: ['action'],
+                properties: {
+                  action: { type: 'string', enum: ['allow', 'drop'] },
+                  ipSrc: { type: 'string', maxLength: 64, nullable: true },
+                  ipDst: { type: 'string', maxLength: 64, nullable: true },
+                  ipProto: { type: 'integer', minimum: 0, maximum: 255, nullable: true },
+                  tpSrc: { type: 'integer', minimum: 0, maximum: 65535, nullable: true },
+                  tpDst: { type: 'integer', minimum: 0, maximum: 65535, nullable: true },
+                },
+              },
+            },
+            defaultAction: { type: 'string', enum: ['allow', 'drop'] },
+            stateless: { type: 'boolean' },
+            offload: { type: 'boolean' },
+          },
+        },
+      },
+    },
+    autoscale: {
+      type: 'object', nullable: true, additionalProperties: false, required: [],
+      properties: {
+        override: { type: 'integer', minimum: 0, nullable: true },
+        outFill: { type: 'number', minimum: 0, maximum: 1, nullable: true },
+        inFill: { type: 'number', minimum: 0, maximum: 1, nullable: true },
+        outPps: { type: 'number', minimum: 0, nullable: true },
+        inPps: { type: 'number', minimum: 0, nullable: true },
+        sustainMs: { type: 'integer', minimum: 0, nullable: true },
+        outCooldownMs: { type: 'integer', minimum: 0, nullable: true },
+        inCooldownMs: { type: 'integer', minimum: 0, nullable: true },
+        step: { type: 'integer', minimum: 1, nullable: true },
+        quietMs: { type: 'integer', minimum: 0, nullable: true },
+        drainTimeoutMs: { type: 'integer', minimum: 0, nullable: true },
       },
     },
   },
@@ -260,6 +350,7 @@ const chainsSchema: JSONSchemaType<ChainsDoc> = {
           services: { type: 'array', items: { type: 'string', pattern: NAME }, minItems: 1, maxItems: 255 },
           match: matchSchema,
           priority: { type: 'integer', minimum: 0, maximum: 65535, nullable: true },
+          offloadedHops: { type: 'integer', minimum: 0, maximum: 255, nullable: true },
         },
       },
     },

@@ -6,15 +6,15 @@
 //
 // Loaded by `rackvisor controller --zookeeper …` through startOrchestration() (cli/commands/controller.ts hook).
 import { hostname } from 'node:os';
-import type { Chain, HostRecord, InstanceRecord, ServiceRecord, StatsRecord, Tenant } from '../cluster/schemas.js';
+import type { Chain, FirewallConfig, HostRecord, InstanceRecord, ServiceRecord, StatsRecord, Tenant } from '../cluster/schemas.js';
 import type { ControllerEvent, ControllerHandle } from './api.js';
 import type { ControllerApp } from './apps/types.js';
 import { ControllerClusterView } from './cluster-view.js';
 import { ControllerElection } from './election.js';
 import { applyLivenessEvent, emptyLiveness, isAlive, portIsDown, type HostAttachment, type LivenessState, type LivenessTransition } from './failover/failover.js';
-import { compilePipeline, effectiveHops, type CompiledPipeline } from './pipeline/compile.js';
+import { compilePipeline, effectiveHops, offloadableFirewall, type CompiledPipeline } from './pipeline/compile.js';
 import { PipelineInstaller, type InstallResult } from './pipeline/installer.js';
-import type { ChainSpec, EndpointSpec, PipelineModel, PipelineOptions, TenantSpec } from './pipeline/model.js';
+import type { ChainSpec, EndpointSpec, FirewallRule, FirewallSpec, PipelineModel, PipelineOptions, TenantSpec } from './pipeline/model.js';
 import { place, type InstanceRef, type PlacementInput, type PlacementResult } from './placement/placement.js';
 import { DEFAULT_POLICY, evaluate, initialState, setOverride, type ScalerState, type ScalingDecision, type ScalingPolicy } from './scaling/autoscaler.js';
 
@@ -24,10 +24,34 @@ export function dpidOf(hex: string): bigint {
   return BigInt('0x' + hex);
 }
 
-/** Chain record (cluster) → pipeline chain. A chain-level VLAN becomes a per-chain tenant variant. */
-export function chainSpecOf(c: Chain): ChainSpec {
+/** A firewall service's REST configuration → the compiler's firewall spec. */
+export function firewallSpecOf(fw: FirewallConfig): FirewallSpec {
+  return {
+    stateless: fw.stateless,
+    defaultAction: fw.defaultAction,
+    rules: fw.rules.map((r) => {
+      const out: FirewallRule = { action: r.action };
+      if (r.ipSrc !== undefined) out.ipv4Src = r.ipSrc;
+      if (r.ipDst !== undefined) out.ipv4Dst = r.ipDst;
+      if (r.ipProto !== undefined) out.ipProto = r.ipProto;
+      if (r.tpSrc !== undefined) out.srcPort = r.tpSrc;
+      if (r.tpDst !== undefined) out.dstPort = r.tpDst;
+      return out;
+    }),
+  };
+}
+
+/** Chain record (cluster) → pipeline chain. A chain-level VLAN becomes a per-chain tenant variant. Hops of services
+ *  with a firewall configuration carry it; a firewall service asking for offload asks it of every chain it is in
+ *  (the compiler offloads it where it is the leading hop and says why not elsewhere). */
+export function chainSpecOf(c: Chain, services?: ReadonlyMap<string, ServiceRecord>): ChainSpec {
   const m = c.match;
-  const spec: ChainSpec = { id: c.id, tenant: m.vlan !== undefined ? `${c.tenant}#vlan${m.vlan}` : c.tenant, match: {}, hops: c.services.map((service) => ({ service })) };
+  const hops = c.services.map((service) => {
+    const fw = services?.get(service)?.config?.firewall;
+    return fw ? { service, firewall: firewallSpecOf(fw) } : { service };
+  });
+  const spec: ChainSpec = { id: c.id, tenant: m.vlan !== undefined ? `${c.tenant}#vlan${m.vlan}` : c.tenant, match: {}, hops };
+  if (c.services.some((s) => services?.get(s)?.config?.firewall?.offload === true)) spec.offloadFirewall = true;
   if (c.priority !== undefined) spec.priority = c.priority;
   if (m.inPort !== undefined) spec.match.inPorts = [m.inPort];
   if (m.ipSrc !== undefined) spec.match.ipv4Src = m.ipSrc;
@@ -68,7 +92,7 @@ export function pipelineModelOf(s: ClusterSnapshot, liveness: LivenessState, dra
     tenants: tenantSpecsOf(s.tenants, s.chains),
     hosts: [...s.hosts.values()].map((h) => ({ id: h.id, port: h.switch.port, mac: h.mac, dpid: dpidOf(h.switch.dpid), alive: isAlive(liveness, h.id) })),
     endpoints: extra.endpoints ?? [],
-    chains: s.chains.map(chainSpecOf),
+    chains: s.chains.map((c) => chainSpecOf(c, s.services)),
     instances: s.instances.map((i) => ({ id: drainKey(i), service: i.service, host: i.host, ready: i.state === 'running' && !draining.has(drainKey(i)) })),
     ...(extra.options ? { options: extra.options } : {}),
   };
@@ -84,7 +108,7 @@ export function placementInputOf(s: ClusterSnapshot, liveness: LivenessState, de
     hosts: [...s.hosts.values()].map((h) => ({ id: h.id, capacity: h.capacity.maxInstances, alive: isAlive(liveness, h.id) })),
     services: [...s.services.values()].map((v) => ({ name: v.name, cost: 1 })),
     chains: s.chains.map((c) => {
-      const hops = effectiveHops(chainSpecOf(c)).map((h) => h.service);
+      const hops = effectiveHops(chainSpecOf(c, s.services)).map((h) => h.service);
       return { id: c.id, tenant: c.tenant, hops, ...(c.pathId !== undefined ? { pathId: c.pathId } : {}) };
     }),
     desired,
@@ -138,6 +162,8 @@ export type OrchestratorEvent =
 export class Orchestrator {
   private liveness: LivenessState = emptyLiveness();
   private readonly scalers = new Map<string, ScalerState>();
+  /** autoscale.override of each service as last seen in ZooKeeper (undefined: not looked at yet) */
+  private readonly seenOverride = new Map<string, number | null>();
   private readonly draining = new Map<string, { service: string; host: string; index: number }>();
   /** told to stop: left out of placement and steering until their assignment entry is gone */
   private readonly stopping = new Set<string>();
@@ -154,6 +180,9 @@ export class Orchestrator {
   private stopped = false;
   private auditNext = false;
   private lastPass: PassResult | null = null;
+  /** what the last pass compiled for each switch it installed on */
+  private readonly compiledBySwitch = new Map<bigint, CompiledPipeline>();
+  private lastModel: PipelineModel | null = null;
   private readonly onChange = (ev: { kind: string }): void => {
     if (ev.kind === 'stats') this.scaleSoon();
     else if (ev.kind === 'host') this.trigger('hosts', 0);
@@ -182,6 +211,14 @@ export class Orchestrator {
 
   get last(): PassResult | null {
     return this.lastPass;
+  }
+
+  /** The pipeline the last pass compiled for `dpid` (a follower, which installs nothing, compiles it on demand). */
+  compiledFor(dpid: bigint): CompiledPipeline | null {
+    const own = this.compiledBySwitch.get(dpid);
+    if (own) return own;
+    if (!this.lastModel) return null;
+    return compilePipeline({ ...this.lastModel, dpid });
   }
 
   isLeader(): boolean {
@@ -274,6 +311,7 @@ export class Orchestrator {
         break;
       case 'switch-down':
         this.installers.delete(ev.dpid);
+        this.compiledBySwitch.delete(ev.dpid);
         break;
       case 'port-status':
         if (portIsDown(ev.reason, ev.port) || this.liveness.portDown[this.hostOnPort(ev.dpid, ev.port.port_no) ?? ''] !== undefined) {
@@ -299,19 +337,44 @@ export class Orchestrator {
     }, 50);
   }
 
-  private policyFor(service: string): ScalingPolicy {
+  /** The policy the autoscaler applies to `service`: defaults < controller options (scaling, scalingPerService) <
+   *  the service's own settings in ZooKeeper (services/<name> autoscale, set over REST); min/max from its limits. */
+  scalingPolicy(service: string): ScalingPolicy {
     const rec = this.opts.cluster.services().get(service);
     const p: ScalingPolicy = { ...DEFAULT_POLICY, ...(this.opts.scaling ?? {}), ...(this.opts.scalingPerService?.[service] ?? {}) };
     if (rec) {
+      const { override: _o, ...knobs } = rec.autoscale ?? {};
+      for (const [k, v] of Object.entries(knobs) as Array<[keyof typeof knobs, number | undefined]>) if (v !== undefined) p[k] = v;
       p.min = Math.max(p.min === DEFAULT_POLICY.min ? rec.limits.minInstances : p.min, 0);
       p.max = Math.max(p.min, Math.min(p.max, rec.limits.maxInstances || p.max));
     }
     return p;
   }
 
+  private policyFor(service: string): ScalingPolicy {
+    this.syncOverride(service);
+    return this.scalingPolicy(service);
+  }
+
+  /** The REST override stored in ZooKeeper (services/<name> autoscale.override) → the scaler, whenever it changes
+   *  there: a restarted or newly elected controller holds the count the operator set. */
+  private syncOverride(service: string): void {
+    const rec = this.opts.cluster.services().get(service);
+    if (!rec) return;
+    const want = rec.autoscale?.override ?? null;
+    const seen = this.seenOverride.get(service);
+    if (seen === want) return;
+    this.seenOverride.set(service, want);
+    // the first look only applies a stored override (an in-process setDesiredCount may already hold one)
+    if (seen === undefined && want === null) return;
+    const s = this.scalers.get(service) ?? initialState(service, Math.max(0, want ?? 1));
+    if (s.override !== want) this.scalers.set(service, setOverride(s, want));
+  }
+
   private servicesInUse(): string[] {
     const s = new Set<string>();
-    for (const c of this.opts.cluster.chains()) for (const h of effectiveHops(chainSpecOf(c))) s.add(h.service);
+    const services = this.opts.cluster.services();
+    for (const c of this.opts.cluster.chains()) for (const h of effectiveHops(chainSpecOf(c, services))) s.add(h.service);
     return [...s].sort();
   }
 
@@ -424,7 +487,10 @@ export class Orchestrator {
     const leader = this.isLeader();
     try {
       // new chains get a service path id (ZooKeeper vni/ allocation) before anything is placed
-      if (leader) await this.ensurePathIds();
+      if (leader) {
+        await this.ensurePathIds();
+        await this.ensureOffloadedHops();
+      }
       const snap = await this.snapshot();
       // a stopped instance is forgotten once no assignment lists it any more
       for (const k of [...this.stopping]) {
@@ -438,6 +504,7 @@ export class Orchestrator {
       for (const u of placement.unplaced) this.log('warn', `cannot place ${u.missing} × ${u.service}: ${u.reason}`);
       const written = leader ? await this.writeAssignments(snap, placement) : [];
       const model = pipelineModelOf(snap, this.liveness, drainingSet, { ...(this.opts.endpoints ? { endpoints: this.opts.endpoints } : {}), ...(this.opts.pipeline ? { options: this.opts.pipeline } : {}) });
+      this.lastModel = model;
       const installs: PassResult['installs'] = [];
       let pipeline = compilePipeline(model);
       const audit = this.auditNext;
@@ -447,6 +514,7 @@ export class Orchestrator {
           [...this.installers].map(async ([dpid, inst]) => {
             const compiled = compilePipeline({ ...model, dpid });
             pipeline = compiled;
+            this.compiledBySwitch.set(dpid, compiled);
             try {
               installs.push({ dpid, result: await inst.install(compiled, { audit }) });
             } catch (e) {
@@ -487,6 +555,25 @@ export class Orchestrator {
     for (const c of missing) alloc.set(c.id, await this.opts.cluster.allocatePath(c.tenant, c.id));
     await this.opts.cluster.updateChains((cur) => cur.map((c) => (c.pathId === undefined && alloc.has(c.id) ? { ...c, pathId: alloc.get(c.id)! } : c)));
     await this.opts.cluster.waitFor(() => this.opts.cluster.chains().every((c) => c.pathId !== undefined || !alloc.has(c.id)), 5000).catch(() => undefined);
+  }
+
+  /** policy/chains offloadedHops = the hops the switch enforces (an offloaded leading firewall), so that the host
+   *  agents build the chain's service path (and VNIs) without them. Written before the switch starts skipping the
+   *  hop; the compiler's decision (pure, same inputs) is the only source. */
+  private async ensureOffloadedHops(): Promise<void> {
+    const services = this.opts.cluster.services();
+    const want = new Map(this.opts.cluster.chains().map((c) => [c.id, offloadableFirewall(chainSpecOf(c, services)) ? 1 : 0]));
+    if (this.opts.cluster.chains().every((c) => (c.offloadedHops ?? 0) === want.get(c.id))) return;
+    await this.opts.cluster.updateChains((cur) =>
+      cur.map((c) => {
+        const n = want.get(c.id) ?? (c.offloadedHops ?? 0);
+        if ((c.offloadedHops ?? 0) === n) return c;
+        this.log('info', `chain ${c.id}: ${n > 0 ? `firewall ${c.services[0]} offloaded to the switch, hop skipped` : 'no hop offloaded'}`);
+        const { offloadedHops: _o, ...rest } = c;
+        return n > 0 ? { ...rest, offloadedHops: n } : rest;
+      }),
+    );
+    await this.opts.cluster.waitFor(() => this.opts.cluster.chains().every((c) => (c.offloadedHops ?? 0) === (want.get(c.id) ?? (c.offloadedHops ?? 0))), 5000).catch(() => undefined);
   }
 
   /** assignments/<host> = placed instances (+ draining ones marked draining until they are stopped). */

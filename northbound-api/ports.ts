@@ -5,7 +5,7 @@
 // keeps the import direction northbound-api → controller, cluster.
 import type { OfMessage } from '../openflow/index.js';
 import type { ControllerRole, SwitchPort as ControllerSwitchPort } from '../controller/api.js';
-import type { ChainMatch, HostRecord, InstanceRecord, ServiceRecord, StatsRecord } from '../cluster/schemas.js';
+import type { AutoscaleSettings as AutoscaleRecord, ChainMatch, HostRecord, InstanceRecord, ServiceRecord, StatsRecord } from '../cluster/schemas.js';
 
 // ---------------------------------------------------------------------------------------------
 // Switches (OpenFlow side)
@@ -88,8 +88,19 @@ export interface FlowSpec {
   origin?: string;
 }
 
+/** A chain asking for its firewall to be offloaded: offloaded (ACL flows, hop skipped) or why not. */
+export interface OffloadInfo {
+  chain: string;
+  service: string;
+  offloaded: boolean;
+  rules: number;
+  reason?: string;
+}
+
 export interface PipelinePort {
   compiled(dpid: bigint): FlowSpec[] | Promise<FlowSpec[]>;
+  /** Firewall offload decisions and the compiler's problems for `dpid` (when the compiler reports them). */
+  report?(dpid: bigint): { offloads: OffloadInfo[]; problems: string[] } | Promise<{ offloads: OffloadInfo[]; problems: string[] }>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -101,6 +112,12 @@ export interface PipelinePort {
 export type ServiceLimits = ServiceRecord['limits'];
 
 export type ServiceKind = ServiceRecord['kind'];
+
+/** Kind-specific configuration (a firewall's rules, and whether the switch may enforce them). */
+export type ServiceConfig = NonNullable<ServiceRecord['config']>;
+
+/** The autoscaler knobs stored per service (without the override, which the API shows as enabled/desired). */
+export type AutoscaleKnobs = Omit<AutoscaleRecord, 'override'>;
 
 export interface Tenant {
   /** Identifier (path-safe). */
@@ -119,6 +136,9 @@ export interface Service {
   kind: ServiceKind;
   image?: string;
   limits?: ServiceLimits;
+  config?: ServiceConfig;
+  /** Read-only over REST (set through /autoscale): the stored autoscale settings. */
+  autoscale?: AutoscaleRecord;
   /** Read-only: the scaler's current desired count, when a ScalingPort is attached. */
   desiredInstances?: number;
 }
@@ -133,6 +153,8 @@ export interface Chain {
   priority?: number;
   /** Read-only: service path id allocated by the controller (VNI = pathId << 8 | index). */
   pathId?: number;
+  /** Read-only: leading hops the switch enforces (an offloaded firewall), skipped by the service path. */
+  offloadedHops?: number;
 }
 
 export type Host = Omit<HostRecord, 'v'>;
@@ -146,13 +168,24 @@ export interface InstanceStats extends Omit<StatsRecord, 'v'> {
   service: string;
 }
 
-export interface AutoscaleSettings {
+/** The policy the controller's autoscaler applies to a service (controller/scaling ScalingPolicy). */
+export interface EffectiveAutoscale extends Required<Omit<AutoscaleKnobs, 'outPps' | 'inPps'>> {
+  minInstances: number;
+  maxInstances: number;
+  outPps?: number;
+  inPps?: number;
+  staleMs: number;
+}
+
+export interface AutoscaleSettings extends AutoscaleKnobs {
   /** true: the autoscaler decides; false: the count is held at `desiredInstances`. */
   enabled: boolean;
   minInstances: number;
   maxInstances: number;
   /** Read-only: current desired count. */
   desiredInstances?: number;
+  /** Read-only: what the controller applies (stored knobs over its defaults), when a scaler is attached. */
+  effective?: EffectiveAutoscale;
 }
 
 /** The controller's scaling (orchestrator): REST overrides of the desired count. */
@@ -161,6 +194,8 @@ export interface ScalingPort {
   setDesired(service: string, count: number | null): Promise<void>;
   /** Current scaler state of a service, if the scaler knows it. */
   state(service: string): { target: number; override: number | null } | undefined;
+  /** The autoscale policy the controller applies to the service now. */
+  policy?(service: string): EffectiveAutoscale | undefined;
 }
 
 /** Thrown by ClusterPort implementations; mapped to HTTP statuses by the API. */

@@ -49,6 +49,8 @@ export interface CompiledPipeline {
   flows: FlowEntry[];
   groups: GroupEntry[];
   ingress: IngressPlan[];
+  /** Every chain asking for a firewall offload: offloaded, or why not. */
+  offloads: OffloadDecision[];
   /** Inconsistencies found in the model (the compiler still produces a best-effort pipeline). */
   problems: string[];
 }
@@ -135,19 +137,46 @@ function portVlanFields(port: number | null, tenant: TenantSpec | undefined): Fi
   return f;
 }
 
+/** Whether a chain's firewall is enforced by the switch, and why not when it is not. */
+export interface OffloadDecision {
+  chain: string;
+  /** the firewall service (the chain's first hop, or the first hop asking for offload) */
+  service: string;
+  offloaded: boolean;
+  rules: number;
+  reason?: string;
+}
+
+/** Offload decision for a chain that asks for it (offloadFirewall); null when it does not ask. A leading stateless
+ *  firewall hop with ≤ MAX_OFFLOADED_RULES rules, every one expressible as OXM within the chain's match, is enforced
+ *  by the switch (ACL table) and the hop is skipped. */
+export function firewallOffload(chain: ChainSpec): (OffloadDecision & { fw: FirewallSpec | null }) | null {
+  if (chain.offloadFirewall !== true) return null;
+  const first = chain.hops[0];
+  const no = (service: string, rules: number, reason: string): OffloadDecision & { fw: null } => ({ chain: chain.id, service, offloaded: false, rules, reason, fw: null });
+  if (!first?.firewall) {
+    const i = chain.hops.findIndex((h) => h.firewall !== undefined);
+    const h = i >= 0 ? chain.hops[i]! : first;
+    return no(h?.service ?? '', h?.firewall?.rules.length ?? 0, i > 0 ? `firewall ${h!.service} is hop ${i + 1} of the chain: only a leading firewall sees the frames as the switch does` : 'the chain has no firewall hop with known rules');
+  }
+  const fw = first.firewall;
+  if (!fw.stateless) return no(first.service, fw.rules.length, 'stateful firewall (connection tracking): the switch cannot let replies of allowed flows through');
+  if (fw.rules.length > MAX_OFFLOADED_RULES) return no(first.service, fw.rules.length, `${fw.rules.length} rules > ${MAX_OFFLOADED_RULES} (the ACL priority block of a chain)`);
+  for (const [i, r] of fw.rules.entries()) {
+    let t: Tuple;
+    try {
+      t = tupleOf(r);
+    } catch (e) {
+      return no(first.service, fw.rules.length, `rule ${i + 1}: ${(e as Error).message}`);
+    }
+    if (!l4Ok(t) && !l4Ok(intersectTuple(t, tupleOf(chain.match)) ?? {})) return no(first.service, fw.rules.length, `rule ${i + 1}: L4 ports need ipProto 6 (TCP) or 17 (UDP)`);
+  }
+  return { chain: chain.id, service: first.service, offloaded: true, rules: fw.rules.length, fw };
+}
+
 /** A leading stateless firewall hop the switch can enforce by itself (every rule expressible as a flow). */
 export function offloadableFirewall(chain: ChainSpec): FirewallSpec | null {
-  if (chain.offloadFirewall !== true) return null;
-  const fw = chain.hops[0]?.firewall;
-  if (!fw || !fw.stateless || fw.rules.length > MAX_OFFLOADED_RULES) return null;
-  for (const r of fw.rules) {
-    try {
-      if (!l4Ok(tupleOf(r)) && !l4Ok(intersectTuple(tupleOf(r), tupleOf(chain.match)) ?? {})) return null;
-    } catch {
-      return null;
-    }
-  }
-  return fw;
+  return firewallOffload(chain)?.fw ?? null;
 }
 
 /** The hops the hosts actually run (an offloaded leading firewall is enforced by the switch instead). */
@@ -173,6 +202,7 @@ export function compilePipeline(model: PipelineModel): CompiledPipeline {
   const flows: FlowEntry[] = [];
   const groups: GroupEntry[] = [];
   const ingress: IngressPlan[] = [];
+  const offloads: OffloadDecision[] = [];
   const opts = model.options ?? {};
   const maxSplitBits = Math.max(0, Math.min(8, opts.maxSplitBits ?? 4));
   const hosts = owned(model.hosts, model.dpid);
@@ -228,8 +258,13 @@ export function compilePipeline(model: PipelineModel): CompiledPipeline {
     if (ports.length === 0) continue;
     const steerCookie = makeCookie('steering', chain.id);
     const aclCookie = makeCookie('acl', chain.id);
-    const fw = offloadableFirewall(chain);
-    if (chain.offloadFirewall && !fw) problems.push(`chain ${chain.id}: firewall not offloadable (not a leading stateless firewall with expressible rules)`);
+    const decision = firewallOffload(chain);
+    const fw = decision?.fw ?? null;
+    if (decision) {
+      const { fw: _fw, ...d } = decision;
+      offloads.push(d);
+      if (!fw) problems.push(`chain ${chain.id}: firewall ${d.service} not offloaded: ${d.reason ?? ''}`);
+    }
 
     // ACL block: rules, then the chain's catch-all (needed if it has rules or a lower-priority chain offloads)
     const aclBase = PRIO.ACL_BASE + prio * PRIO.ACL_BLOCK;
@@ -348,7 +383,7 @@ export function compilePipeline(model: PipelineModel): CompiledPipeline {
   } else missIns = [{ type: 'apply', actions: [{ type: 'output', port: PORT.FLOOD }] }];
   flows.push({ table: TABLE.L2, priority: PRIO.MISS, match: [], instructions: missIns, cookie: infra, owner: 'infra:l2-miss' });
 
-  return { flows, groups, ingress, problems };
+  return { flows, groups, ingress, offloads, problems };
 }
 
 /** Validate a policy match without compiling (for the REST layer). Returns problems, empty if fine. */

@@ -31,9 +31,9 @@ function clean<T extends object>(o: T): T {
 
 const tenantOut = (t: ZkTenant): Tenant => clean({ name: t.id, displayName: t.name !== t.id ? t.name : undefined, vlan: t.vlan, ports: t.ports });
 const tenantIn = (t: Tenant): ZkTenant => clean({ id: t.name, name: t.displayName ?? t.name, vlan: t.vlan, ports: t.ports });
-const chainOut = (c: ZkChain): Chain => clean({ name: c.id, tenant: c.tenant, match: clean({ ...c.match }), services: [...c.services], priority: c.priority, pathId: c.pathId });
+const chainOut = (c: ZkChain): Chain => clean({ name: c.id, tenant: c.tenant, match: clean({ ...c.match }), services: [...c.services], priority: c.priority, pathId: c.pathId, offloadedHops: c.offloadedHops });
 function serviceOut(s: ServiceRecord): Service {
-  return clean({ name: s.name, id: s.id, kind: s.kind, image: s.image, limits: clean({ ...s.limits }) });
+  return clean({ name: s.name, id: s.id, kind: s.kind, image: s.image, limits: clean({ ...s.limits }), config: s.config ? structuredClone(s.config) : undefined, autoscale: s.autoscale ? clean({ ...s.autoscale }) : undefined });
 }
 function hostOut(h: HostRecord): Host {
   const { v: _v, ...rest } = h;
@@ -109,6 +109,9 @@ export function zkClusterPort(store: ClusterStore): ClusterPort {
       const rec: Omit<ServiceRecord, 'v'> = clean({
         name: s.name, id, kind: s.kind, image: s.image,
         limits: s.limits ?? cur?.value.limits ?? { minInstances: 1, maxInstances: 4 },
+        config: s.config,
+        // set through /autoscale only: a service PUT without it keeps the stored settings
+        autoscale: s.autoscale ?? cur?.value.autoscale,
       });
       await store.putService(rec, create ? 'absent' : cur!.version);
       return serviceOut({ v: 1, ...rec });
@@ -130,8 +133,8 @@ export function zkClusterPort(store: ClusterStore): ClusterPort {
         const i = list.findIndex((x) => x.id === c.name);
         if (create && i >= 0) throw new ClusterError('conflict', `chain "${c.name}" already exists`);
         if (!create && i < 0) throw new ClusterError('not-found', `chain "${c.name}" does not exist`);
-        // pathId belongs to the controller: keep the allocated one
-        written = clean({ id: c.name, tenant: c.tenant, services: [...c.services], match: clean({ ...c.match }), priority: c.priority, pathId: i >= 0 ? list[i].pathId : undefined });
+        // pathId and offloadedHops belong to the controller: keep what it wrote (it recomputes offloadedHops)
+        written = clean({ id: c.name, tenant: c.tenant, services: [...c.services], match: clean({ ...c.match }), priority: c.priority, pathId: i >= 0 ? list[i].pathId : undefined, offloadedHops: i >= 0 && list[i].services[0] === c.services[0] ? list[i].offloadedHops : undefined });
         const next = i >= 0 ? list.map((x, j) => (j === i ? written! : x)) : [...list, written];
         return { v: cur?.v ?? 1, chains: next };
       });

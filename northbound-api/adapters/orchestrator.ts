@@ -1,8 +1,10 @@
 // ScalingPort and PipelinePort over the controller's orchestrator (controller/orchestrator.ts), typed
 // structurally so that this module only depends on the shapes it uses.
 import type { FlowEntry } from '../../controller/pipeline/flows.js';
+import type { OffloadDecision } from '../../controller/pipeline/compile.js';
+import type { ScalingPolicy } from '../../controller/scaling/autoscaler.js';
 import { toFlowMod } from '../../controller/pipeline/ofmsg.js';
-import type { FlowSpec, PipelinePort, ScalingPort } from '../ports.js';
+import type { EffectiveAutoscale, FlowSpec, PipelinePort, ScalingPort } from '../ports.js';
 import { instructionsToStr } from '../ryu/actions.js';
 import { matchToStr } from '../ryu/match.js';
 
@@ -10,6 +12,19 @@ export interface OrchestratorLike {
   readonly last: { pipeline: { flows: FlowEntry[] } } | null;
   setDesiredCount(service: string, count: number | null): Promise<void>;
   scalingState(): Array<{ service: string; target: number; override: number | null }>;
+  scalingPolicy?(service: string): ScalingPolicy;
+  compiledFor?(dpid: bigint): { flows: FlowEntry[]; offloads: OffloadDecision[]; problems: string[] } | null;
+}
+
+function effective(p: ScalingPolicy): EffectiveAutoscale {
+  const out: EffectiveAutoscale = {
+    minInstances: p.min, maxInstances: p.max, outFill: p.outFill, inFill: p.inFill, sustainMs: p.sustainMs,
+    outCooldownMs: p.outCooldownMs, inCooldownMs: p.inCooldownMs, step: p.step, quietMs: p.quietMs,
+    drainTimeoutMs: p.drainTimeoutMs, staleMs: p.staleMs,
+  };
+  if (p.outPps !== undefined) out.outPps = p.outPps;
+  if (p.inPps !== undefined) out.inPps = p.inPps;
+  return out;
 }
 
 export function orchestratorScaling(o: OrchestratorLike): ScalingPort {
@@ -19,6 +34,7 @@ export function orchestratorScaling(o: OrchestratorLike): ScalingPort {
       const s = o.scalingState().find((x) => x.service === service);
       return s ? { target: s.target, override: s.override } : undefined;
     },
+    policy: (service) => (o.scalingPolicy ? effective(o.scalingPolicy(service)) : undefined),
   };
 }
 
@@ -38,9 +54,10 @@ export function flowSpecOf(f: FlowEntry): FlowSpec {
 
 export function orchestratorPipeline(o: OrchestratorLike): PipelinePort {
   return {
-    compiled: (dpid) => {
-      const flows = o.last?.pipeline.flows ?? [];
-      return flows.filter((f) => (f as FlowEntry & { dpid?: bigint }).dpid === undefined || (f as FlowEntry & { dpid?: bigint }).dpid === dpid).map(flowSpecOf);
+    compiled: (dpid) => (o.compiledFor ? (o.compiledFor(dpid)?.flows ?? []) : (o.last?.pipeline.flows ?? [])).map(flowSpecOf),
+    report: (dpid) => {
+      const p = o.compiledFor ? o.compiledFor(dpid) : (o.last?.pipeline as { offloads?: OffloadDecision[]; problems?: string[] } | undefined);
+      return { offloads: (p?.offloads ?? []).map((d) => ({ ...d })), problems: [...(p?.problems ?? [])] };
     },
   };
 }

@@ -3,6 +3,7 @@
 // desired state; the controller and host agents act on it — nothing here talks to a switch.
 import express, { type Request, type Response, type Router } from 'express';
 import type { ApiDeps, AutoscaleSettings, Chain, ClusterPort, Service, Tenant, SwitchInfo, InstanceStats } from '../ports.js';
+import type { FirewallConfig } from '../../cluster/schemas.js';
 import { HttpProblem } from '../problem.js';
 import { sendJson } from '../json.js';
 
@@ -66,13 +67,9 @@ export function v1Router(deps: ApiDeps): Router {
   const base = '/api/v1';
   const decorate = (s: Service): Service => {
     const st = deps.scaling?.state(s.name);
-    return st ? { ...s, desiredInstances: st.override ?? st.target } : s;
+    const held = s.autoscale?.override;
+    return held !== undefined ? { ...s, desiredInstances: held } : st ? { ...s, desiredInstances: st.override ?? st.target } : s;
   };
-  const scalingOf = () => {
-    if (!deps.scaling) throw new HttpProblem(503, 'Service Unavailable', 'no scaler (orchestrator) attached to the API: start the controller with --zookeeper');
-    return deps.scaling;
-  };
-
   r.get(`${base}/health`, (_req, res) => {
     sendJson(res, 200, { status: 'ok', controller: deps.switches !== undefined, cluster: deps.cluster !== undefined, pipeline: deps.pipeline !== undefined, scaling: deps.scaling !== undefined });
   });
@@ -108,7 +105,7 @@ export function v1Router(deps: ApiDeps): Router {
   // ---------------------------------------------------------------------------------- services
   r.get(`${base}/services`, async (_req, res) => sendJson(res, 200, (await clusterOf(deps).listServices()).map(decorate)));
   r.post(`${base}/services`, async (req, res) => {
-    const s = req.body as Service;
+    const s = withConfigDefaults(req.body as Service);
     checkLimits(s);
     const out = await clusterOf(deps).putService({ ...s, limits: s.limits ?? DEFAULT_LIMITS }, { create: true });
     res.location(`${base}/services/${encodeURIComponent(out.name)}`);
@@ -120,7 +117,7 @@ export function v1Router(deps: ApiDeps): Router {
     sendJson(res, 200, decorate(s));
   });
   r.put(`${base}/services/:name`, async (req, res) => {
-    const body = req.body as Service;
+    const body = withConfigDefaults(req.body as Service);
     sameName(body.name, param(req, 'name'));
     checkLimits(body);
     const c = clusterOf(deps);
@@ -129,7 +126,8 @@ export function v1Router(deps: ApiDeps): Router {
     if (body.id !== undefined && cur.id !== undefined && body.id !== cur.id) {
       throw new HttpProblem(409, 'Conflict', `the service id of "${cur.name}" is ${cur.id}; it cannot change (${body.id})`);
     }
-    const next = { ...body, name: cur.name, id: cur.id, limits: body.limits ?? cur.limits ?? DEFAULT_LIMITS };
+    // limits and config kept when the body leaves them out; autoscale is set through /autoscale only
+    const next: Service = { ...body, name: cur.name, id: cur.id, limits: body.limits ?? cur.limits ?? DEFAULT_LIMITS, config: body.config ?? cur.config, autoscale: cur.autoscale };
     sendJson(res, 200, decorate(await c.putService(next, { create: false })));
   });
   r.delete(`${base}/services/:name`, async (req, res) => {
@@ -152,41 +150,58 @@ export function v1Router(deps: ApiDeps): Router {
     if (n < min || (max !== undefined && n > max)) {
       throw new HttpProblem(400, 'Bad Request', `service "${name}" allows ${min}..${max ?? '∞'} instances (its limits), asked for ${n}`);
     }
-    await scalingOf().setDesired(name, n);
+    // desired state first (ZooKeeper: any leader, also after a restart, holds it), then the local scaler at once
+    await c.putService({ ...s, autoscale: { ...(s.autoscale ?? {}), override: n } }, { create: false });
+    await deps.scaling?.setDesired(name, n);
     sendJson(res, 202, { service: name, desiredInstances: n });
   });
-  r.get(`${base}/services/:name/autoscale`, async (req, res) => {
-    const c = clusterOf(deps);
-    const name = param(req, 'name');
-    const s = await c.getService(name);
-    if (!s) notFound('service', name);
-    const st = deps.scaling?.state(name);
+  const autoscaleOut = (s: Service): AutoscaleSettings => {
     const limits = s.limits ?? DEFAULT_LIMITS;
-    const out: AutoscaleSettings = { enabled: !st || st.override === null, minInstances: limits.minInstances, maxInstances: limits.maxInstances };
-    if (st) out.desiredInstances = st.override ?? st.target;
-    sendJson(res, 200, out);
+    const { override, ...knobs } = s.autoscale ?? {};
+    const out: AutoscaleSettings = { enabled: override === undefined, minInstances: limits.minInstances, maxInstances: limits.maxInstances, ...knobs };
+    const st = deps.scaling?.state(s.name);
+    if (override !== undefined) out.desiredInstances = override;
+    else if (st) out.desiredInstances = st.override ?? st.target;
+    const eff = deps.scaling?.policy?.(s.name);
+    if (eff) out.effective = eff;
+    return out;
+  };
+  r.get(`${base}/services/:name/autoscale`, async (req, res) => {
+    const name = param(req, 'name');
+    const s = await clusterOf(deps).getService(name);
+    if (!s) notFound('service', name);
+    sendJson(res, 200, autoscaleOut(s));
   });
   r.put(`${base}/services/:name/autoscale`, async (req, res) => {
     const c = clusterOf(deps);
     const name = param(req, 'name');
     const s = await c.getService(name);
     if (!s) notFound('service', name);
-    const a = req.body as AutoscaleSettings;
-    if (a.minInstances > a.maxInstances) {
-      throw new HttpProblem(400, 'Bad Request', `minInstances (${a.minInstances}) is greater than maxInstances (${a.maxInstances})`);
+    const { enabled, minInstances, maxInstances, desiredInstances: _d, effective: _e, ...knobs } = req.body as AutoscaleSettings;
+    if (minInstances > maxInstances) {
+      throw new HttpProblem(400, 'Bad Request', `minInstances (${minInstances}) is greater than maxInstances (${maxInstances})`);
     }
-    const scaling = scalingOf();
-    // min/max live in the service's limits (the autoscaler reads them from there)
-    const saved = await c.putService({ ...s, limits: { ...(s.limits ?? DEFAULT_LIMITS), minInstances: a.minInstances, maxInstances: a.maxInstances } }, { create: false });
-    const st = scaling.state(name);
-    const current = st ? (st.override ?? st.target) : a.minInstances;
-    const held = Math.min(a.maxInstances, Math.max(a.minInstances, current));
-    await scaling.setDesired(name, a.enabled ? null : held);
-    const after = scaling.state(name);
-    const out: AutoscaleSettings = { enabled: a.enabled, minInstances: saved.limits?.minInstances ?? a.minInstances, maxInstances: saved.limits?.maxInstances ?? a.maxInstances };
-    if (after) out.desiredInstances = after.override ?? after.target;
-    else if (!a.enabled) out.desiredInstances = held;
-    sendJson(res, 200, out);
+    // thresholds against each other, missing ones taken from what the controller applies now
+    const eff = deps.scaling?.policy?.(name);
+    const pick = (k: 'outFill' | 'inFill' | 'outPps' | 'inPps'): number | undefined => knobs[k] ?? eff?.[k];
+    const [outFill, inFill, outPps, inPps] = [pick('outFill'), pick('inFill'), pick('outPps'), pick('inPps')];
+    if (outFill !== undefined && inFill !== undefined && inFill >= outFill) {
+      throw new HttpProblem(400, 'Bad Request', `inFill (${inFill}) must be below outFill (${outFill}), else the service would scale in and out in turn`);
+    }
+    if (outPps !== undefined && inPps !== undefined && inPps >= outPps) {
+      throw new HttpProblem(400, 'Bad Request', `inPps (${inPps}) must be below outPps (${outPps}), else the service would scale in and out in turn`);
+    }
+    const st = deps.scaling?.state(name);
+    const current = s.autoscale?.override ?? (st ? (st.override ?? st.target) : minInstances);
+    const held = Math.min(maxInstances, Math.max(minInstances, current));
+    // min/max live in the service's limits, the knobs and the held count in its autoscale settings (ZooKeeper);
+    // the controller reads both on every evaluation, no restart
+    const saved = await c.putService(
+      { ...s, limits: { ...(s.limits ?? DEFAULT_LIMITS), minInstances, maxInstances }, autoscale: enabled ? knobs : { ...knobs, override: held } },
+      { create: false },
+    );
+    await deps.scaling?.setDesired(name, enabled ? null : held);
+    sendJson(res, 200, autoscaleOut(saved));
   });
   r.get(`${base}/services/:name/instances`, async (req, res) => {
     const c = clusterOf(deps);
@@ -291,9 +306,23 @@ export function v1Router(deps: ApiDeps): Router {
     if (!deps.pipeline) throw new HttpProblem(503, 'Service Unavailable', 'no pipeline compiler attached to the API');
     if (deps.switches && !deps.switches.get(dpid)) notFound('switch', param(req, 'dpid'));
     const flows = await deps.pipeline.compiled(dpid);
-    sendJson(res, 200, { dpid: dpidHex(dpid), flows });
+    const report = (await deps.pipeline.report?.(dpid)) ?? { offloads: [], problems: [] };
+    sendJson(res, 200, { dpid: dpidHex(dpid), flows, offloads: report.offloads, problems: report.problems });
   });
   return r;
+}
+
+/** Firewall config defaults (stateless, no offload, default allow) and the rule checks the schema cannot express. */
+function withConfigDefaults(s: Service): Service {
+  // the request may leave out what has a default
+  const fw = s.config?.firewall as (Pick<FirewallConfig, 'rules'> & Partial<FirewallConfig>) | undefined;
+  if (!fw) return s;
+  fw.rules.forEach((r, i) => {
+    if ((r.tpSrc !== undefined || r.tpDst !== undefined) && r.ipProto !== 6 && r.ipProto !== 17) {
+      throw new HttpProblem(400, 'Bad Request', `config.firewall.rules[${i}]: L4 ports (tpSrc/tpDst) need ipProto 6 (TCP) or 17 (UDP)`);
+    }
+  });
+  return { ...s, config: { ...s.config, firewall: { rules: fw.rules, defaultAction: fw.defaultAction ?? 'allow', stateless: fw.stateless ?? true, offload: fw.offload ?? false } } };
 }
 
 function checkLimits(s: Service): void {

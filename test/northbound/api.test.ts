@@ -24,7 +24,7 @@ const covered = new Set<string>();
 test.before(async () => {
   sw = new FakeSwitch([switchInfo(1n, 3)], vectorReplier);
   cluster = new MemoryCluster();
-  scaling = new FakeScaling();
+  scaling = new FakeScaling(cluster);
   cluster.hosts = [{ id: 'h1', mac: '02:00:00:00:01:01', tunnelIp: '10.0.0.1', switch: { dpid: '0000000000000001', port: 1 }, cores: 2, capacity: { maxInstances: 4 }, startedAt: 1 }];
   cluster.instances = [{ id: 'fw/h1:0', service: 'fw', serviceId: 1, host: 'h1', index: 0, state: 'running', startedAt: 1 }];
   cluster.stats = [statsRecord('h1', 'fw', 0, 1000)];
@@ -32,7 +32,10 @@ test.before(async () => {
     switches: sw,
     cluster,
     scaling,
-    pipeline: { compiled: (d) => [{ table_id: 0, priority: 10, match: { in_port: 1 }, actions: ['GOTO_TABLE:1'], origin: `sw ${d}` }] },
+    pipeline: {
+      compiled: (d) => [{ table_id: 0, priority: 10, match: { in_port: 1 }, actions: ['GOTO_TABLE:1'], origin: `sw ${d}` }],
+      report: () => ({ offloads: [{ chain: 'web', service: 'fw', offloaded: false, rules: 1, reason: 'stateful firewall' }], problems: ['chain web: firewall fw not offloaded: stateful firewall'] }),
+    },
     metrics: {
       ofMessages: () => ({ in: { OFPT_PACKET_IN: 5 }, out: { OFPT_FLOW_MOD: 7 } }),
       ofSessions: () => 1,
@@ -75,6 +78,43 @@ test.serial('/api/v1: every operation answers per the contract', async (t) => {
   t.like((await call('put /api/v1/services/{name}/autoscale', 'PUT', '/api/v1/services/fw/autoscale', { enabled: true, minInstances: 2, maxInstances: 6 })).json, { enabled: true, minInstances: 2, maxInstances: 6 });
   t.deepEqual(scaling.calls.at(-1), ['fw', null], 'enabled: back to automatic scaling');
   t.like(cluster.services.get('fw')?.limits, { minInstances: 2, maxInstances: 6 }, 'min/max stored in the service limits');
+  // the autoscaler's knobs: stored with the service, read back with what the controller applies
+  const knobs = { outFill: 0.8, inFill: 0.1, outPps: 50000, inPps: 10000, sustainMs: 500, outCooldownMs: 3000, inCooldownMs: 20000, step: 2, quietMs: 800, drainTimeoutMs: 9000 };
+  const put = await call('put /api/v1/services/{name}/autoscale', 'PUT', '/api/v1/services/fw/autoscale', { enabled: true, minInstances: 1, maxInstances: 5, ...knobs });
+  t.like(put.json, { enabled: true, ...knobs, effective: { outPps: 50000, sustainMs: 500, minInstances: 1, maxInstances: 5 } });
+  t.deepEqual(cluster.services.get('fw')?.autoscale, knobs, 'knobs stored with the service (no override while enabled)');
+  t.like((await http(api, 'GET', '/api/v1/services/fw/autoscale')).json, { ...knobs, enabled: true });
+  const held = await http(api, 'PUT', '/api/v1/services/fw/autoscale', { enabled: false, minInstances: 1, maxInstances: 5, outPps: 40000 });
+  t.like(held.json, { enabled: false, outPps: 40000, effective: { outPps: 40000, sustainMs: 1000 } }, 'PUT replaces: left-out knobs fall back to the defaults');
+  t.like(cluster.services.get('fw')?.autoscale, { outPps: 40000, override: 3 }, 'the held count (the current one) is stored');
+  for (const [bad, why] of [
+    [{ inFill: 0.7, outFill: 0.6 }, /inFill \(0\.7\) must be below outFill/],
+    [{ inPps: 60000 }, /inPps \(60000\) must be below outPps \(50000\)/],
+    [{ outFill: 1.5 }, /outFill/],
+    [{ step: 0 }, /step/],
+    [{ sustain: 5 }, /sustain/],
+  ] as const) {
+    const r = await http(api, 'PUT', '/api/v1/services/fw/autoscale', { enabled: true, minInstances: 1, maxInstances: 5, outPps: 50000, ...bad });
+    t.is(r.status, 400, JSON.stringify(bad));
+    t.regex((r.json as { detail: string }).detail, why);
+  }
+  await http(api, 'PUT', '/api/v1/services/fw/autoscale', { enabled: true, minInstances: 2, maxInstances: 6 });
+  // a firewall's rules (config): defaults filled in, checked, kept by a PUT that leaves config out
+  const fwc = await http(api, 'POST', '/api/v1/services', { name: 'acl', kind: 'native', image: 'firewall', config: { firewall: { rules: [{ action: 'drop', ipProto: 17, tpDst: 53 }, { action: 'allow', ipSrc: '10.0.0.0/8' }], offload: true } } });
+  t.is(fwc.status, 201, fwc.text);
+  t.deepEqual((fwc.json as { config: unknown }).config, { firewall: { rules: [{ action: 'drop', ipProto: 17, tpDst: 53 }, { action: 'allow', ipSrc: '10.0.0.0/8' }], defaultAction: 'allow', stateless: true, offload: true } });
+  t.like((await http(api, 'PUT', '/api/v1/services/acl', { name: 'acl', kind: 'native', image: 'firewall2' })).json, { image: 'firewall2', config: { firewall: { offload: true } } });
+  for (const [rule, why] of [
+    [{ action: 'drop', tpDst: 53 }, /L4 ports .* need ipProto 6 \(TCP\) or 17/],
+    [{ action: 'drop', ipSrc: '10.0.0.300/8' }, /ipSrc/],
+    [{ action: 'reject' }, /action/],
+  ] as const) {
+    const r = await http(api, 'PUT', '/api/v1/services/acl', { name: 'acl', kind: 'native', config: { firewall: { rules: [rule] } } });
+    t.is(r.status, 400, JSON.stringify(rule));
+    t.regex((r.json as { detail: string }).detail, why);
+  }
+  await http(api, 'POST', '/api/v1/services', { name: 'x', kind: 'native', autoscale: { outPps: 1 } }).then((r) => t.is(r.status, 400, 'autoscale is read-only on a service'));
+  await call('delete /api/v1/services/{name}', 'DELETE', '/api/v1/services/acl', undefined, 204);
   t.is(((await call('get /api/v1/services/{name}/instances', 'GET', '/api/v1/services/fw/instances')).json as unknown[]).length, 1);
   const chain = { name: 'web', tenant: 'acme', match: { ipDst: '10.0.0.0/24', ipProto: 6, tpDst: 80 }, services: ['fw', 'nat'], priority: 100 };
   await call('post /api/v1/chains', 'POST', '/api/v1/chains', chain, 201);
@@ -95,7 +135,7 @@ test.serial('/api/v1: every operation answers per the contract', async (t) => {
   t.is(sws[0].dpid, '0x0000000000000001');
   t.is(sws[0].ports.length, 3);
   t.like((await call('get /api/v1/switches/{dpid}', 'GET', '/api/v1/switches/0x1')).json, { dpidDecimal: '1', role: 'EQUAL' });
-  t.like((await call('get /api/v1/switches/{dpid}/pipeline', 'GET', '/api/v1/switches/1/pipeline')).json, { dpid: '0x0000000000000001', flows: [{ priority: 10 }] });
+  t.like((await call('get /api/v1/switches/{dpid}/pipeline', 'GET', '/api/v1/switches/1/pipeline')).json, { dpid: '0x0000000000000001', flows: [{ priority: 10 }], offloads: [{ chain: 'web', offloaded: false, reason: 'stateful firewall' }] });
   await http(api, 'GET', '/api/v1/switches/2').then((r) => t.is(r.status, 404));
   await call('delete /api/v1/chains/{name}', 'DELETE', '/api/v1/chains/web', undefined, 204);
   await call('delete /api/v1/services/{name}', 'DELETE', '/api/v1/services/nat', undefined, 204);

@@ -4,7 +4,7 @@
 import type { OfMessage } from '../../openflow/index.js';
 import {
   ClusterError, type Chain, type ClusterPort, type Host, type Instance, type InstanceStats,
-  type ScalingPort, type Service, type SwitchInfo, type SwitchPort, type Tenant,
+  type EffectiveAutoscale, type ScalingPort, type Service, type SwitchInfo, type SwitchPort, type Tenant,
 } from '../../northbound-api/ports.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -114,6 +114,15 @@ export class FakeScaling implements ScalingPort {
   }
   state(service: string) {
     return this.states.get(service);
+  }
+  /** The policy the controller would apply: defaults under the knobs stored with the service, if a cluster is given. */
+  constructor(private readonly cluster?: MemoryCluster) {}
+  policy(service: string): EffectiveAutoscale | undefined {
+    const s = this.cluster?.services.get(service);
+    if (!s) return undefined;
+    const { override: _o, ...knobs } = s.autoscale ?? {};
+    const d = { outFill: 0.6, inFill: 0.05, sustainMs: 1000, outCooldownMs: 2000, inCooldownMs: 10000, step: 1, quietMs: 1000, drainTimeoutMs: 15000, staleMs: 5000 };
+    return { ...d, ...knobs, minInstances: s.limits?.minInstances ?? 1, maxInstances: s.limits?.maxInstances ?? 4 };
   }
 }
 

@@ -209,8 +209,23 @@ test('a stateful firewall or inexpressible rules are not offloaded (reported)', 
   const c = chain({ offloadFirewall: true, hops: [{ service: 'firewall', firewall: { stateless: false, defaultAction: 'allow', rules: [] } }] });
   t.is(effectiveHops(c).length, 1);
   const p = compilePipeline(model({ chains: [c] }));
-  t.true(p.problems.some((x) => x.includes('not offloadable')));
+  t.true(p.problems.some((x) => x.includes('not offloaded: stateful')));
+  t.like(p.offloads, [{ chain: c.id, service: 'firewall', offloaded: false, rules: 0 }]);
+  t.regex(p.offloads[0]!.reason!, /stateful/);
   t.is(inTable(p.flows, TABLE.ACL).length, 1); // only the miss
+  // rules with L4 ports but no TCP/UDP protocol, too many rules, a firewall that is not the first hop: each says why
+  const fw = (rules: Array<{ action: 'drop' | 'allow'; ipProto?: number; dstPort?: number }>) => ({ stateless: true, defaultAction: 'allow' as const, rules });
+  const reasons = compilePipeline(model({
+    chains: [
+      chain({ id: 'l4', offloadFirewall: true, hops: [{ service: 'fw', firewall: fw([{ action: 'drop', dstPort: 53 }]) }, { service: 'monitor' }] }),
+      chain({ id: 'many', offloadFirewall: true, hops: [{ service: 'fw', firewall: fw(Array.from({ length: 50 }, (_, i) => ({ action: 'drop' as const, ipProto: 6, dstPort: i + 1 }))) }, { service: 'monitor' }] }),
+      chain({ id: 'second', offloadFirewall: true, hops: [{ service: 'monitor' }, { service: 'fw', firewall: fw([]) }] }),
+    ],
+  })).offloads;
+  t.deepEqual(reasons.map((o) => [o.chain, o.offloaded]), [['l4', false], ['many', false], ['second', false]]);
+  t.regex(reasons[0]!.reason!, /rule 1: L4 ports need ipProto/);
+  t.regex(reasons[1]!.reason!, /50 rules > 49/);
+  t.regex(reasons[2]!.reason!, /hop 2 of the chain/);
 });
 
 test('VLAN tenants match vlan_vid with OFPVID_PRESENT; bad matches are reported, not compiled', (t) => {
