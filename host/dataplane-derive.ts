@@ -3,7 +3,8 @@
 //  - VXLAN local endpoint: this host's registered MAC and tunnel IP.
 //  - Tunnel table: every other registered host (tunnel IP → MAC): outer destination of our encapsulated frames and
 //    the only accepted sources of decapsulated ones.
-//  - Service paths: one per chain with a pathId: the chain's services (their numeric ids, in order). The path id is
+//  - Service paths: one per chain with a pathId: the chain's services (their numeric ids, in order), without the
+//    leading hops the switch enforces (offloadedHops, an offloaded firewall). The path id is
 //    also the VNI's upper part, so every host agrees on it without talking to the others.
 //  - Remote services: for every service of a path that another host runs, that host's MAC + tunnel IP. The manager
 //    uses a remote service only while it has no local routed instance, so a locally-run service stays local and
@@ -122,17 +123,20 @@ export function deriveDataplane(inp: ClusterInputs): DataplaneConfig {
   for (const c of inp.chains) {
     if (c.pathId === undefined) continue; // the controller has not allocated its path yet
     if (c.pathId > MAX_PATH_ID) { problems.push(`chain ${c.id}: path id ${c.pathId} > ${MAX_PATH_ID} (manager limit)`); continue; }
-    if (c.services.length > MAX_PATH_LEN) { problems.push(`chain ${c.id}: ${c.services.length} services > ${MAX_PATH_LEN}`); continue; }
+    // leading hops the switch enforces (an offloaded firewall, written by the controller) are not part of the path
+    const services = c.services.slice(Math.min(c.offloadedHops ?? 0, c.services.length));
+    if (services.length === 0) continue; // the switch does it all: nothing reaches a host
+    if (services.length > MAX_PATH_LEN) { problems.push(`chain ${c.id}: ${services.length} services > ${MAX_PATH_LEN}`); continue; }
     const ids: number[] = [];
-    for (const s of c.services) {
+    for (const s of services) {
       const rec = inp.services.get(s);
       if (!rec) { problems.push(`chain ${c.id}: service ${s} is not defined`); break; }
       if (rec.id > MAX_SERVICE_ID) { problems.push(`chain ${c.id}: service ${s} id ${rec.id} > ${MAX_SERVICE_ID} (manager limit)`); break; }
       ids.push(rec.id);
     }
-    if (ids.length !== c.services.length) continue;
+    if (ids.length !== services.length) continue;
     paths.set(c.pathId, ids);
-    c.services.forEach((s, i) => {
+    services.forEach((s, i) => {
       const id = ids[i]!;
       if (remote.has(id)) return;
       const hs = remoteHostsOf(s, inp);
@@ -140,7 +144,7 @@ export function deriveDataplane(inp: ClusterInputs): DataplaneConfig {
       const h = inp.hosts.get(hs[hash(`${inp.self.id}/${s}`) % hs.length]!)!;
       remote.set(id, { host: h.id, mac: h.mac, ip: h.tunnelIp });
     });
-    if (runsLocally(c.services[0]!, inp)) ingress.push({ chain: c, path: c.pathId });
+    if (runsLocally(services[0]!, inp)) ingress.push({ chain: c, path: c.pathId });
   }
   ingress.sort((a, b) => (b.chain.priority ?? 100) - (a.chain.priority ?? 100) || a.path - b.path);
   const rules: ClassifierRule[] = [];

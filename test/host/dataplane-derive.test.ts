@@ -85,3 +85,20 @@ test('limits of the manager are reported, not programmed', (t) => {
   t.is(c.paths.size, 0);
   t.is(c.problems.length, 2);
 });
+
+test('an offloaded firewall (offloadedHops, written by the controller) is not part of the path; the next hop is the ingress', (t) => {
+  const chains: Chain[] = [{ id: 'web', tenant: 't1', pathId: 7, services: ['fw', 'mon'], offloadedHops: 1, match: { ipDst: '10.0.0.0/24' } }];
+  // the controller placed no firewall: mon on h2 only
+  const base = { chains, instances: [inst('mon', 'h2')], assignments: new Map([assign('h2', 'mon')]) };
+  const h2 = deriveDataplane(inputs('h2', base));
+  t.deepEqual([...h2.paths], [[7, [2]]], 'path = mon only (VNI index 0 is mon)');
+  t.deepEqual(h2.ingress, ['web'], 'the host of the first remaining hop classifies the chain');
+  t.deepEqual(h2.rules, [{ path: 7, dst: '10.0.0.0', dstPrefix: 24 }]);
+  const h1 = deriveDataplane(inputs('h1', base));
+  t.deepEqual(h1.ingress, []);
+  t.false(h1.remote.has(1), 'no remote firewall is looked for');
+  // everything offloaded: no path at all (the switch forwards by L2)
+  const all = deriveDataplane(inputs('h2', { ...base, chains: [{ ...chains[0]!, services: ['fw'], offloadedHops: 1 }] }));
+  t.deepEqual([...all.paths], []);
+  t.deepEqual(all.problems, []);
+});
