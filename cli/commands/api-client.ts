@@ -103,6 +103,54 @@ function kv(pairs: string[] | undefined): Record<string, string | number> {
   return out;
 }
 
+const PROTOS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17 };
+
+/** A firewall rule in the native firewall's words: `drop proto udp dport 53`, `allow src 10.0.0.0/8 proto tcp`. */
+export function parseRule(text: string): Row {
+  const w = text.trim().split(/\s+/);
+  const action = w.shift();
+  if (action !== 'allow' && action !== 'drop') throw new Error(`--rule "${text}": starts with allow or drop`);
+  const r: Row = { action };
+  const keys: Record<string, string> = { proto: 'ipProto', src: 'ipSrc', dst: 'ipDst', sport: 'tpSrc', dport: 'tpDst' };
+  while (w.length) {
+    const k = w.shift()!;
+    const v = w.shift();
+    if (!keys[k] || v === undefined) throw new Error(`--rule "${text}": expected pairs of proto|src|dst|sport|dport and a value`);
+    if (k === 'proto') r.ipProto = PROTOS[v] ?? intArg('proto')(v);
+    else if (k === 'sport' || k === 'dport') r[keys[k]] = intArg(k)(v);
+    else r[keys[k]] = v;
+  }
+  return r;
+}
+
+function ruleText(r: Row): string {
+  const name = Object.entries(PROTOS).find(([, n]) => n === r.ipProto)?.[0];
+  const parts = [String(r.action)];
+  if (r.ipProto !== undefined) parts.push('proto', name ?? String(r.ipProto));
+  for (const [k, f] of [['src', 'ipSrc'], ['dst', 'ipDst'], ['sport', 'tpSrc'], ['dport', 'tpDst']] as const) if (r[f] !== undefined) parts.push(k, String(r[f]));
+  return parts.join(' ');
+}
+
+const numArg = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new Error(`${name}: ${v} is not a non-negative number`);
+  return n;
+};
+
+/** The autoscaler knobs: CLI flag → API field. */
+const KNOBS: Array<[string, string, string, (v: string) => number]> = [
+  ['--out-fill <f>', 'outFill', 'RX ring fill (0..1) that triggers a scale-out', numArg('--out-fill')],
+  ['--in-fill <f>', 'inFill', 'RX ring fill (0..1) under which the service is idle', numArg('--in-fill')],
+  ['--out-pps <n>', 'outPps', 'packets/s per instance that triggers a scale-out (pps target)', numArg('--out-pps')],
+  ['--in-pps <n>', 'inPps', 'scale in only if the load fits in n-1 instances under this many pps each', numArg('--in-pps')],
+  ['--sustain-ms <ms>', 'sustainMs', 'how long a condition must hold before acting', intArg('--sustain-ms')],
+  ['--out-cooldown-ms <ms>', 'outCooldownMs', 'no scale-out within this long of the last one', intArg('--out-cooldown-ms')],
+  ['--in-cooldown-ms <ms>', 'inCooldownMs', 'no scale-in within this long of any action', intArg('--in-cooldown-ms')],
+  ['--step <n>', 'step', 'instances added/removed per action', intArg('--step')],
+  ['--quiet-ms <ms>', 'quietMs', 'a draining instance stops once idle this long', intArg('--quiet-ms')],
+  ['--drain-timeout-ms <ms>', 'drainTimeoutMs', '... or after this long anyway', intArg('--drain-timeout-ms')],
+];
+
 export function registerApiClient(program: Command, io: ClientIo = { out: (t) => console.log(t) }): void {
   // ------------------------------------------------------------------------------------ tenants
   const tenants = addGlobals(program.command('tenants').description('Tenants (desired state in ZooKeeper) over the REST API'));
@@ -129,14 +177,18 @@ export function registerApiClient(program: Command, io: ClientIo = { out: (t) =>
 
   // ------------------------------------------------------------------------------------ services
   const services = addGlobals(program.command('services').description('Services (NF kinds), their limits, autoscaling and instances'));
-  const svcCols: Array<[string, string] | string> = ['name', 'id', 'kind', 'image', ['limits.minInstances', 'min'], ['limits.maxInstances', 'max'], ['desiredInstances', 'desired']];
+  const svcCols: Array<[string, string] | string> = ['name', 'id', 'kind', 'image', ['limits.minInstances', 'min'], ['limits.maxInstances', 'max'], ['desiredInstances', 'desired'], ['fw', 'firewall']];
+  const svcRows = (d: Row[]): Row[] => d.map((x) => {
+    const fw = (x.config as { firewall?: Row } | undefined)?.firewall;
+    return fw ? { ...x, fw: `${(fw.rules as unknown[]).length} rules, default ${cell(fw.defaultAction)}${fw.stateless ? '' : ', stateful'}${fw.offload ? ', offload' : ''}` } : x;
+  });
   services.command('list').description('List services').action(async (_o, cmd: Command) => {
     const d = (await call(cmd, 'GET', '/api/v1/services')) as Row[];
-    print(cmd, io, d, () => table(d, svcCols));
+    print(cmd, io, d, () => table(svcRows(d), svcCols));
   });
   services.command('get <name>').description('Show one service').action(async (name: string, _o, cmd: Command) => {
     const d = (await call(cmd, 'GET', `/api/v1/services/${encodeURIComponent(name)}`)) as Row;
-    print(cmd, io, d, () => table([d], svcCols));
+    print(cmd, io, d, () => table(svcRows([d]), svcCols));
   });
   services.command('create <name>').description('Create a service')
     .requiredOption('--kind <kind>', 'native | typescript | process')
@@ -158,19 +210,64 @@ export function registerApiClient(program: Command, io: ClientIo = { out: (t) =>
     const d = (await call(cmd, 'GET', `/api/v1/services/${encodeURIComponent(name)}/instances`)) as Row[];
     print(cmd, io, d, () => table(d, ['id', 'host', 'index', 'state', 'pid']));
   });
-  services.command('autoscale <name>').description('Show, or change with --on/--off/--min/--max, the autoscale settings')
+  const autoscale = services.command('autoscale <name>')
+    .description('Show, or change, the autoscale settings: --on/--off, --min/--max and the autoscaler knobs (unset ones keep their value; --reset drops every knob back to the controller default)')
     .option('--on', 'let the autoscaler decide')
     .option('--off', 'hold the current instance count')
     .option('--min <n>', 'minimum instances', intArg('--min'))
     .option('--max <n>', 'maximum instances', intArg('--max'))
-    .action(async (name: string, o: { on?: boolean; off?: boolean; min?: number; max?: number }, cmd: Command) => {
-      const path = `/api/v1/services/${encodeURIComponent(name)}/autoscale`;
+    .option('--reset', 'forget the knobs set for this service (controller defaults apply)');
+  for (const [flag, , help, parse] of KNOBS) autoscale.option(flag, help, parse);
+  autoscale.action(async (name: string, o: Row & { on?: boolean; off?: boolean; min?: number; max?: number; reset?: boolean }, cmd: Command) => {
+    const path = `/api/v1/services/${encodeURIComponent(name)}/autoscale`;
+    let d = (await call(cmd, 'GET', path)) as Row;
+    const set = KNOBS.filter(([, field]) => o[field] !== undefined);
+    if (o.on || o.off || o.min !== undefined || o.max !== undefined || o.reset || set.length) {
+      if (o.on && o.off) throw new Error('--on and --off exclude each other');
+      const body: Row = { enabled: o.on ? true : o.off ? false : d.enabled, minInstances: o.min ?? d.minInstances, maxInstances: o.max ?? d.maxInstances };
+      // PUT replaces: carry the knobs already stored unless --reset
+      if (!o.reset) for (const [, field] of KNOBS) if (d[field] !== undefined) body[field] = d[field];
+      for (const [, field] of set) body[field] = o[field];
+      d = (await call(cmd, 'PUT', path, body)) as Row;
+    }
+    // the values the controller applies (effective), a * marks the ones set for this service
+    const eff = (d.effective ?? {}) as Row;
+    const row: Row = { enabled: d.enabled, min: d.minInstances, max: d.maxInstances, desired: d.desiredInstances };
+    for (const [, field] of KNOBS) row[field] = d[field] !== undefined ? `${cell(d[field])}*` : eff[field];
+    print(cmd, io, d, () => table([row], ['enabled', 'min', 'max', 'desired', ...KNOBS.map(([, field]) => field)]));
+  });
+  services.command('firewall <name>')
+    .description('Show, or set, a firewall service\'s rules: --rule "drop proto udp dport 53" (repeat; first match wins), --default allow|drop, --offload (enforce on the switch where possible), --stateful (connection tracking: never offloaded)')
+    .option('--rule <rule...>', 'allow|drop [proto tcp|udp|icmp|N] [src CIDR] [dst CIDR] [sport N] [dport N]')
+    .option('--default <action>', 'action when no rule matches: allow (default) or drop')
+    .option('--offload', 'ask the controller to enforce the rules on the ToR and skip the hop')
+    .option('--no-offload', 'run the rules in the NF only')
+    .option('--stateful', 'the NF tracks connections (not offloadable)')
+    .option('--stateless', 'no connection tracking (default)')
+    .action(async (name: string, o: { rule?: string[]; default?: string; offload?: boolean; stateful?: boolean; stateless?: boolean }, cmd: Command) => {
+      const path = `/api/v1/services/${encodeURIComponent(name)}`;
       let d = (await call(cmd, 'GET', path)) as Row;
-      if (o.on || o.off || o.min !== undefined || o.max !== undefined) {
-        if (o.on && o.off) throw new Error('--on and --off exclude each other');
-        d = (await call(cmd, 'PUT', path, { enabled: o.on ? true : o.off ? false : d.enabled, minInstances: o.min ?? d.minInstances, maxInstances: o.max ?? d.maxInstances })) as Row;
+      const cur = ((d.config as { firewall?: Row } | undefined)?.firewall ?? { rules: [], defaultAction: 'allow', stateless: true, offload: false }) as Row;
+      // --offload then --no-offload: commander leaves o.offload undefined unless one is given
+      const offloadGiven = o.offload !== undefined;
+      if (o.rule || o.default || offloadGiven || o.stateful || o.stateless) {
+        if (o.stateful && o.stateless) throw new Error('--stateful and --stateless exclude each other');
+        if (o.default && o.default !== 'allow' && o.default !== 'drop') throw new Error(`--default ${o.default}: allow or drop`);
+        const fw: Row = {
+          rules: o.rule ? o.rule.map(parseRule) : cur.rules,
+          defaultAction: o.default ?? cur.defaultAction,
+          stateless: o.stateful ? false : o.stateless ? true : cur.stateless,
+          offload: offloadGiven ? o.offload : cur.offload,
+        };
+        const { id: _id, desiredInstances: _d, autoscale: _a, ...body } = d;
+        d = (await call(cmd, 'PUT', path, { ...body, config: { ...(d.config as Row | undefined), firewall: fw } })) as Row;
       }
-      print(cmd, io, d, () => table([d], ['enabled', ['minInstances', 'min'], ['maxInstances', 'max'], ['desiredInstances', 'desired']]));
+      const fw = (d.config as { firewall?: Row } | undefined)?.firewall;
+      print(cmd, io, d, () => {
+        if (!fw) return `service ${name} has no firewall configuration (set one with --rule)`;
+        const rows = (fw.rules as Row[]).map((r, i) => ({ n: i + 1, rule: ruleText(r) }));
+        return `firewall ${name}: default ${cell(fw.defaultAction)}, ${fw.stateless ? 'stateless' : 'stateful'}, offload ${fw.offload ? 'requested' : 'off'}\n` + table(rows, ['n', 'rule']);
+      });
     });
 
   // ------------------------------------------------------------------------------------ scale
@@ -182,7 +279,7 @@ export function registerApiClient(program: Command, io: ClientIo = { out: (t) =>
 
   // ------------------------------------------------------------------------------------ chains
   const chains = addGlobals(program.command('chains').description('Service chains (tenant, match, ordered services)'));
-  const chainCols: Array<[string, string] | string> = ['name', 'tenant', 'match', 'services', 'priority', ['pathId', 'path']];
+  const chainCols: Array<[string, string] | string> = ['name', 'tenant', 'match', 'services', 'priority', ['pathId', 'path'], ['offloadedHops', 'offloaded']];
   chains.command('list').description('List chains').action(async (_o, cmd: Command) => {
     const d = (await call(cmd, 'GET', '/api/v1/chains')) as Row[];
     print(cmd, io, d, () => table(d, chainCols));
@@ -244,7 +341,12 @@ export function registerApiClient(program: Command, io: ClientIo = { out: (t) =>
     print(cmd, io, r, () => table(flows, [['table_id', 'table'], 'priority', 'cookie', 'match', 'actions', ['packet_count', 'packets'], ['byte_count', 'bytes']]));
   });
   switches.command('pipeline <dpid>').description('The compiled pipeline the controller wants on the switch').action(async (dpid: string, _o, cmd: Command) => {
-    const d = (await call(cmd, 'GET', `/api/v1/switches/${encodeURIComponent(dpid)}/pipeline`)) as { flows: Row[] };
-    print(cmd, io, d, () => table(d.flows, [['table_id', 'table'], 'priority', 'match', 'actions', 'origin']));
+    const d = (await call(cmd, 'GET', `/api/v1/switches/${encodeURIComponent(dpid)}/pipeline`)) as { flows: Row[]; offloads?: Row[]; problems?: string[] };
+    print(cmd, io, d, () => {
+      const out = [table(d.flows, [['table_id', 'table'], 'priority', 'cookie', 'match', 'actions', 'origin'])];
+      if (d.offloads?.length) out.push('', 'firewall offload:', table(d.offloads, ['chain', 'service', 'offloaded', 'rules', 'reason']));
+      if (d.problems?.length) out.push('', 'problems:', ...d.problems.map((p) => `  ${p}`));
+      return out.join('\n');
+    });
   });
 }

@@ -13,7 +13,7 @@ test.before(async () => {
   cluster = new MemoryCluster();
   cluster.hosts = [{ id: 'h1', mac: '02:00:00:00:01:01', tunnelIp: '10.0.0.1', switch: { dpid: '0000000000000001', port: 1 }, cores: 2, capacity: { maxInstances: 4 }, startedAt: 1 }];
   cluster.stats = [statsRecord('h1', 'fw', 0, 1234)];
-  api = await start({ switches: new FakeSwitch([switchInfo(1n)], vectorReplier), cluster, scaling: new FakeScaling() });
+  api = await start({ switches: new FakeSwitch([switchInfo(1n)], vectorReplier), cluster, scaling: new FakeScaling(cluster) });
 });
 test.after.always(async () => {
   await api?.close();
@@ -66,4 +66,33 @@ test.serial('errors carry the API status and detail; a missing token says how to
   t.regex(nf!.message, /404 Not Found: service "nope" does not exist/);
   const down = await t.throwsAsync(run('hosts', 'list', '--api', 'http://127.0.0.1:9'));
   t.regex(down!.message, /cannot reach the API at http:\/\/127\.0\.0\.1:9/);
+});
+
+test.serial('services firewall: rules in the firewall NF\'s words, offload flag; autoscale knobs kept, set, reset', async (t) => {
+  const g = ['--api', api.url, '--token', TOKEN];
+  await run('services', 'create', 'acl', '--kind', 'native', '--image', 'firewall', ...g);
+  t.regex(await run('services', 'firewall', 'acl', '--api', api.url), /has no firewall configuration/);
+  const set = await run('services', 'firewall', 'acl', '--rule', 'drop proto udp dport 53', '--rule', 'allow proto tcp src 10.0.0.0/8 dport 22', '--default', 'drop', '--offload', ...g);
+  t.regex(set, /^firewall acl: default drop, stateless, offload requested/m);
+  t.regex(set, /1\s+drop proto udp dport 53/);
+  t.regex(set, /2\s+allow proto tcp src 10\.0\.0\.0\/8 dport 22/);
+  t.deepEqual(cluster.services.get('acl')?.config?.firewall, { rules: [{ action: 'drop', ipProto: 17, tpDst: 53 }, { action: 'allow', ipProto: 6, ipSrc: '10.0.0.0/8', tpDst: 22 }], defaultAction: 'drop', stateless: true, offload: true });
+  // only what is given changes
+  t.regex(await run('services', 'firewall', 'acl', '--no-offload', ...g), /default drop, stateless, offload off/);
+  t.is(cluster.services.get('acl')?.config?.firewall?.rules.length, 2);
+  t.regex(await run('services', 'list', '--api', api.url), /acl\s+2\s+native\s+firewall\s+1\s+4\s+-\s+2 rules, default drop/);
+  const bad = await t.throwsAsync(run('services', 'firewall', 'acl', '--rule', 'drop dport 53', ...g));
+  t.regex(bad!.message, /400 Bad Request: .*need ipProto 6 \(TCP\) or 17/);
+  await t.throwsAsync(run('services', 'firewall', 'acl', '--rule', 'reject proto udp', ...g), { message: /starts with allow or drop/ });
+
+  // autoscale knobs: set two, then one more (the first two kept), then --reset
+  t.regex(await run('services', 'autoscale', 'acl', '--out-pps', '20000', '--sustain-ms', '500', ...g), /ENABLED.*OUTPPS.*SUSTAINMS/);
+  t.like(cluster.services.get('acl')?.autoscale, { outPps: 20000, sustainMs: 500 });
+  const more = await run('services', 'autoscale', 'acl', '--out-cooldown-ms', '4000', ...g);
+  t.regex(more, /true\s+1\s+4\s+.*20000\*.*500\*\s+4000\*/);
+  t.deepEqual(cluster.services.get('acl')?.autoscale, { outPps: 20000, sustainMs: 500, outCooldownMs: 4000 });
+  const json = JSON.parse(await run('services', 'autoscale', 'acl', '--api', api.url, '--json')) as { effective: { outPps: number; inFill: number } };
+  t.like(json.effective, { outPps: 20000, inFill: 0.05 });
+  await run('services', 'autoscale', 'acl', '--reset', ...g);
+  t.deepEqual(cluster.services.get('acl')?.autoscale, {});
 });

@@ -60,10 +60,10 @@ const VALID: Record<string, unknown> = {
   meter: { dpid: 1, meter_id: 1, flags: ['KBPS'], bands: [{ type: 'DROP', rate: 100 }] },
   group: { dpid: 1, group_id: 1, type: 'SELECT', buckets: [{ weight: 1, actions: [{ type: 'OUTPUT', port: 1 }] }] },
   tenant: { name: 'acme', vlan: 10, ports: [1] },
-  service: { name: 'fw', kind: 'native', limits: { minInstances: 0, maxInstances: 4 } },
+  service: { name: 'fw', kind: 'native', limits: { minInstances: 0, maxInstances: 4 }, config: { firewall: { rules: [{ action: 'drop', ipProto: 17, tpDst: 53 }], offload: true } } },
   chain: { name: 'c1', tenant: 'acme', match: { ipDst: '10.0.0.0/8' }, services: ['fw'] },
   scale: { instances: 2 },
-  autoscale: { enabled: true, minInstances: 1, maxInstances: 3 },
+  autoscale: { enabled: true, minInstances: 1, maxInstances: 3, outPps: 5000, inPps: 500, sustainMs: 500, outCooldownMs: 2000 },
 };
 
 function mutate(v: unknown): unknown {

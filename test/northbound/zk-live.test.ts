@@ -96,7 +96,10 @@ test.serial('startNorthbound (the controller --api-port hook) serves /api/v1 fro
       t.like((await http(fake, 'GET', '/api/v1/health')).json, { controller: true, cluster: true, scaling: false });
       t.like(((await http(fake, 'GET', '/api/v1/services')).json as unknown[])[0], { name: 'dpi' });
       t.deepEqual((await http(fake, 'GET', '/stats/switches')).json, []);
-      t.is((await http(fake, 'POST', '/api/v1/services/dpi/scale', { instances: 1 })).status, 503, 'no orchestrator attached');
+      // no orchestrator in this process: the desired count is still written to ZooKeeper, where the leader reads it
+      t.is((await http(fake, 'POST', '/api/v1/services/dpi/scale', { instances: 1 })).status, 202);
+      t.is((await store.getService('dpi'))?.value.autoscale?.override, 1);
+      t.like((await http(fake, 'GET', '/api/v1/services/dpi/autoscale')).json, { enabled: false, desiredInstances: 1 });
       const m = await (await fetch(nb.url + '/metrics')).text();
       t.regex(m, /rackvisor_openflow_sessions 0/);
       t.true(logs.some((l) => l.includes(nb.url)));
