@@ -45,6 +45,7 @@ test('lab up → ping c1→s1 through tor0, flows, ZooKeeper ruok, idempotent, r
   t.regex(flows, /cookie=0xfab, .*n_packets=[1-9]\d*.*priority=0 actions=NORMAL/);
   const show = await attachOvs(info.ovs!.dir).vsctl('get-controller', 'tor0');
   t.is(show.trim(), config.controller);
+  t.is((await attachOvs(info.ovs!.dir).vsctl('get', 'controller', 'tor0', 'max_backoff')).trim(), '1000', 'reconnects at most 1 s apart (controller restarts)');
   t.is(await fourLetter(info.zookeeper!.port, 'ruok'), 'imok');
   t.true(isMounted(info.hugepages!.dir));
 
