@@ -50,22 +50,30 @@ export function ipv4ToString(u8: Uint8Array, o: number): string {
   return (IP_HI[h] ?? ipHi(h)) + (IP_LO[l] ?? ipLo(l));
 }
 
-/** Parses dotted IPv4 to a u32; -1 if invalid (exactly 4 decimal parts, each 0..255). Integer arithmetic only. */
+/** Parses dotted IPv4 to a u32; -1 if invalid (exactly 4 decimal parts, each 0..255). Integer arithmetic only, one
+ *  `charCodeAt` per character: a part is read by an inner loop that stops at its first non-digit, which must then be
+ *  the dot (or the end, after the fourth part) — fewer branches per character than one state machine over the string. */
 export function parseIpv4(s: string): number {
   const n = s.length;
-  let v = 0, part = 0, digits = 0, dots = 0;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c >= 0 && c <= 9) {
+  let i = 0, v = 0;
+  for (let k = 0; k < 4; k++) {
+    if (i >= n) return -1;
+    let c = s.charCodeAt(i) - 48;
+    if (c >>> 0 > 9) return -1;
+    let part = c;
+    while (++i < n) {
+      c = s.charCodeAt(i) - 48;
+      if (c >>> 0 > 9) break;
       part = part * 10 + c;
       if (part > 255) return -1;
-      digits++;
-    } else if (c === -2 && digits !== 0 && dots < 3) {
-      v = (v << 8) | part; part = 0; digits = 0; dots++;
-    } else return -1;
+    }
+    v = (v << 8) | part;
+    if (k < 3) {
+      if (i >= n || s.charCodeAt(i) !== 46) return -1;
+      i++;
+    }
   }
-  if (dots !== 3 || digits === 0) return -1;
-  return ((v << 8) | part) >>> 0;
+  return i === n ? v >>> 0 : -1;
 }
 
 export function writeIpv4(dv: DataView, o: number, s: unknown, path: string, name?: string): void {
