@@ -22,10 +22,10 @@ for (let c = 0; c < 6; c++) { HEXV[97 + c] = 10 + c; HEXV[65 + c] = 10 + c; }
 
 const at = (path: string, name?: string): string => (name ? `${path}.${name}` : path);
 
-/** Writes "aa:bb:cc:dd:ee:ff" (also accepts '-' separators) as 6 bytes. `name` (optional) is appended to `path`
- *  only when reporting an error (no string building on the hot path). */
-export function writeMac(u8: Uint8Array, o: number, s: unknown, path: string, name?: string): void {
-  if (typeof s !== 'string' || s.length !== 17) throw new OfEncodeError(`not a MAC address: ${String(s)}`, at(path, name));
+/** Writes "aa:bb:cc:dd:ee:ff" (also accepts '-' separators) as 6 bytes at `o`; false (bytes unspecified) if `s` is
+ *  not such a string. */
+export function macInto(u8: Uint8Array, o: number, s: unknown): boolean {
+  if (typeof s !== 'string' || s.length !== 17) return false;
   let bad = 0;
   for (let i = 0, j = 0; i < 6; i++, j += 3) {
     const hi = HEXV[s.charCodeAt(j)]!, lo = HEXV[s.charCodeAt(j + 1)]!;
@@ -36,7 +36,13 @@ export function writeMac(u8: Uint8Array, o: number, s: unknown, path: string, na
     const c = s.charCodeAt(j);
     if (c !== 58 && c !== 45) bad = -1;
   }
-  if (bad < 0) throw new OfEncodeError(`not a MAC address: ${s}`, at(path, name));
+  return bad >= 0;
+}
+
+/** macInto that throws OfEncodeError. `name` (optional) is appended to `path` only when reporting an error (no string
+ *  building on the hot path). */
+export function writeMac(u8: Uint8Array, o: number, s: unknown, path: string, name?: string): void {
+  if (!macInto(u8, o, s)) throw new OfEncodeError(`not a MAC address: ${String(s)}`, at(path, name));
 }
 
 // Dotted IPv4 text in one allocation: the two halves ("a.b." and "c.d") come from tables filled on first use

@@ -4,14 +4,17 @@
 import type { OxmTlv } from './types.js';
 import { OfEncodeError } from './errors.js';
 import { fail, st } from './runtime.js';
-import { OXM_FIELDS, dOxmGeneric, eOxmGeneric, toBig, type OxmDesc } from './oxm.js';
-import { ipv4ToString, ipv6ToString, macToString, writeIpv4, writeIpv6, writeMac } from './addr.js';
+import { OXM_FIELDS, dOxmGeneric, eOxmGeneric, toBig, type OxmType } from './oxm.js';
+import { OFPXMC } from './constants.js';
+import { ipv4ToString, ipv6ToString, macInto, macToString, parseIpv4, writeIpv6 } from './addr.js';
+
+const SIZE_OF: Record<OxmType, number> = { u8: 1, u16: 2, u24: 3, u32: 4, u64: 8, u128: 16, mac: 6, ipv4: 4, ipv6: 16 };
 
 type DecOxm = (dv: DataView, u8: Uint8Array, p: number, le: number) => OxmTlv;
 type EncOxm = (dv: DataView, u8: Uint8Array, p: number, t: OxmTlv, path: string) => number;
 
-function readExpr(d: OxmDesc, pos: string): string {
-  switch (d.type) {
+function readExpr(type: OxmType, pos: string): string {
+  switch (type) {
     case 'u8': return `u8[${pos}]`;
     case 'u16': return `(u8[${pos}]<<8|u8[${pos}+1])`;
     case 'u24': return `(u8[${pos}]<<16|u8[${pos}+1]<<8|u8[${pos}+2])`;
@@ -23,56 +26,86 @@ function readExpr(d: OxmDesc, pos: string): string {
     default: return `IP6(dv,${pos})`;
   }
 }
-function writeStmt(d: OxmDesc, pos: string, val: string, isMask: boolean): string {
-  const p = JSON.stringify(d.name + (isMask ? '.mask' : ''));
-  const chk = (mask: string): string => `if(typeof ${val}!=='number'||(${val}${mask})!==${val})BAD(path,${p},${val},${JSON.stringify(d.type)});`;
-  switch (d.type) {
+/** Statement writing `val` (the value, or the mask when `isMask`) of type `type` at `pos`. The field name is the
+ *  runtime `f` (shared code for every field of the type); it is only turned into a path on the error paths. */
+function writeStmt(type: OxmType, pos: string, val: string, isMask: boolean): string {
+  const nm = isMask ? `f+'.mask'` : 'f';
+  const chk = (mask: string): string => `if(typeof ${val}!=='number'||(${val}${mask})!==${val})BAD(path,${nm},${val},${JSON.stringify(type)});`;
+  switch (type) {
     case 'u8': return `${chk('&255')}u8[${pos}]=${val};`;
     case 'u16': return `${chk('&65535')}dv.setUint16(${pos},${val});`;
     case 'u24': return `${chk('&16777215')}dv.setUint16(${pos},${val}>>>8);u8[${pos}+2]=${val}&255;`;
     case 'u32': return `${chk('>>>0')}dv.setUint32(${pos},${val});`;
-    case 'u64': return `dv.setBigUint64(${pos},typeof ${val}==='bigint'&&BigInt.asUintN(64,${val})===${val}?${val}:BIG(${val},64,path+'.'+${p}));`;
-    case 'u128': return `{const b=BIG(${val},128,path+'.'+${p});dv.setBigUint64(${pos},b>>64n);dv.setBigUint64(${pos}+8,b&0xffffffffffffffffn);}`;
-    case 'mac': return `WMAC(u8,${pos},${val},path,${p});`;
-    case 'ipv4': return `WIP4(dv,${pos},${val},path,${p});`;
-    default: return `WIP6(dv,${pos},${val},path,${p});`;
+    case 'u64': return `dv.setBigUint64(${pos},typeof ${val}==='bigint'&&BigInt.asUintN(64,${val})===${val}?${val}:BIG(${val},64,path+'.'+${nm}));`;
+    case 'u128': return `{const b=BIG(${val},128,path+'.'+${nm});dv.setBigUint64(${pos},b>>64n);dv.setBigUint64(${pos}+8,b&0xffffffffffffffffn);}`;
+    case 'mac': return `if(!PMAC(u8,${pos},${val}))BADTXT(path,${nm},${val},'MAC');`;
+    case 'ipv4': return `{const a=typeof ${val}==='string'?PIP4(${val}):-1;if(a<0)BADTXT(path,${nm},${val},'IPv4');dv.setUint32(${pos},a);}`;
+    default: return `WIP6(dv,${pos},${val},path,${nm});`;
   }
 }
 
+// The hot path is compact on purpose: one dispatch from the field to (header, value type), then ONE copy of the
+// code per value type (9), shared by every field of that type. The first version had a case per field with its
+// reader/writer (and the address text parsers) inlined into each: 25 KB of machine code for eOxm and 9 KB for dOxm,
+// of which a flow_mod touches scattered pieces; encode and decode in one loop then paid for the instruction-cache /
+// branch-predictor footprint of both (see README "Performance").
+const TYPES: OxmType[] = ['u8', 'u16', 'u24', 'u32', 'u64', 'u128', 'mac', 'ipv4', 'ipv6'];
+
 function build(): { dOxm: DecOxm; eOxm: EncOxm } {
   const fast = OXM_FIELDS.filter((d) => d.exp === undefined);
-  let dcases = '';
+  // decode: OpenFlow-basic fields by table (field number → name, type code), other classes by one switch
+  const ofbName: Array<string | null> = new Array<string | null>(128).fill(null);
+  const ofbType = new Int8Array(128).fill(-1);
+  let other = '';
   for (const d of fast) {
-    const key = (d.cls << 8) | (d.field << 1);
-    dcases += `case ${key}:if(e-p!==${4 + d.size})break;return{field:${JSON.stringify(d.name)},value:${readExpr(d, 'p+4')},mask:null};`;
-    dcases += `case ${key | 1}:if(e-p!==${4 + 2 * d.size})break;return{field:${JSON.stringify(d.name)},value:${readExpr(d, 'p+4')},mask:${readExpr(d, `p+${4 + d.size}`)}};`;
+    if (d.cls === OFPXMC.OPENFLOW_BASIC) { ofbName[d.field] = d.name; ofbType[d.field] = d.tc; }
+    else other += `case ${(d.cls << 7) | d.field}:name=${JSON.stringify(d.name)};tc=${d.tc};break;`;
   }
+  let dcases = '';
+  TYPES.forEach((ty, tc) => {
+    const sz = SIZE_OF[ty];
+    dcases += `case ${tc}:if(n!==(hm?${2 * sz}:${sz}))break;return{field:name,value:${readExpr(ty, 'p+4')},mask:hm?${readExpr(ty, `p+${4 + sz}`)}:null};`;
+  });
   const dec = `return function dOxm(dv,u8,p,le){
 if(p+4>le)throw F('bad_length','OXM header needs 4 bytes, '+(le-p)+' left',p);
-const hdr=dv.getUint32(p),e=p+4+(hdr&255);
-if(e>le)throw F('bad_length','OXM length '+(hdr&255)+' runs past its container',p);
-switch(hdr>>>8){${dcases}}
+const hdr=dv.getUint32(p),n=hdr&255;
+if(p+4+n>le)throw F('bad_length','OXM length '+n+' runs past its container',p);
+const cls=hdr>>>16,fld=(hdr>>>9)&127,hm=hdr&256;
+let name,tc;
+if(cls===${OFPXMC.OPENFLOW_BASIC}){tc=OFB_T[fld];if(tc<0)return GEN(dv,u8,p,le);name=OFB_N[fld];}
+else switch((cls<<7)|fld){${other}default:return GEN(dv,u8,p,le);}
+switch(tc){${dcases}}
 return GEN(dv,u8,p,le);}`;
-  let ecases = '';
-  fast.forEach((d) => {
-    const h = (d.cls << 16) | (d.field << 9);
-    ecases += `case ${JSON.stringify(d.name)}:if(m===undefined||m===null){dv.setInt32(p,${h | d.size});${writeStmt(d, 'p+4', 'v', false)}return p+${4 + d.size};}`
-      + `dv.setInt32(p,${h | 0x100 | (2 * d.size)});${writeStmt(d, 'p+4', 'v', false)}${writeStmt(d, `p+${4 + d.size}`, 'm', true)}return p+${4 + 2 * d.size};`;
+  // encode: the field name → (header without mask bit and length, type code), then one writer per type
+  let names = '';
+  for (const d of fast) names += `case ${JSON.stringify(d.name)}:h=${d.hdr};tc=${d.tc};break;`;
+  let plain = '', masked = '';
+  TYPES.forEach((ty, tc) => {
+    const sz = SIZE_OF[ty];
+    plain += `case ${tc}:dv.setInt32(p,h|${sz});${writeStmt(ty, 'p+4', 'v', false)}return p+${4 + sz};`;
+    masked += `case ${tc}:dv.setInt32(p,h|${0x100 | (2 * sz)});${writeStmt(ty, 'p+4', 'v', false)}${writeStmt(ty, `p+${4 + sz}`, 'm', true)}return p+${4 + 2 * sz};`;
   });
   const enc = `return function eOxm(dv,u8,p,t,path){
 if(t===null||typeof t!=='object')throw new ENCERR('expected an OXM {field, value, mask?}',path);
+const f=t.field;
+let h,tc;
+switch(f){${names}default:return EGEN(dv,u8,p,t,path);}
 const v=t.value,m=t.mask;
-switch(t.field){${ecases}}
+if(m===undefined||m===null){switch(tc){${plain}}}
+else switch(tc){${masked}}
 return EGEN(dv,u8,p,t,path);}`;
   const BAD = (path: string, name: string, v: unknown, type: string): never => {
     throw new OfEncodeError(`expected ${type} (an integer), got ${typeof v === 'bigint' ? `${v}n` : String(v)}`, `${path}.${name}`);
   };
+  const BADTXT = (path: string, name: string, v: unknown, what: string): never => {
+    throw new OfEncodeError(`not a${what === 'IPv4' ? 'n' : ''} ${what} address: ${String(v)}`, `${path}.${name}`);
+  };
   const env = { F: fail, GEN: dOxmGeneric, EGEN: eOxmGeneric, MAC: macToString, IP4: ipv4ToString, IP6: ipv6ToString,
-    WMAC: writeMac, WIP4: writeIpv4, WIP6: writeIpv6, BIG: toBig, BAD, ENCERR: OfEncodeError };
-  const names = Object.keys(env);
+    PMAC: macInto, PIP4: parseIpv4, WIP6: writeIpv6, BIG: toBig, BAD, BADTXT, ENCERR: OfEncodeError, OFB_N: ofbName, OFB_T: ofbType };
+  const names2 = Object.keys(env);
   const vals = Object.values(env);
-  const dOxm = new Function(...names, dec)(...vals) as DecOxm;
-  const eOxm = new Function(...names, enc)(...vals) as EncOxm;
+  const dOxm = new Function(...names2, dec)(...vals) as DecOxm;
+  const eOxm = new Function(...names2, enc)(...vals) as EncOxm;
   return { dOxm, eOxm };
 }
 
