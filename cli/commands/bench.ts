@@ -21,6 +21,9 @@ export function writeJson(target: string, reports: readonly SuiteReport[]): stri
   return [target];
 }
 
+/** Reads --json files (or a report's results.json). A suite that appears again in a later file replaces the earlier
+ *  one in place, so `--from bench/report/results.json new/openflow-codec.json --report bench/report` refreshes one
+ *  suite's section and keeps every other suite's committed figures. */
 export function readReports(files: readonly string[]): SuiteReport[] {
   const out: SuiteReport[] = [];
   for (const f of files) {
@@ -28,7 +31,8 @@ export function readReports(files: readonly string[]): SuiteReport[] {
     for (const r of Array.isArray(parsed) ? parsed : [parsed]) {
       if (typeof r?.suite !== 'string' || !Array.isArray(r.results)) throw new Error(`${f}: not a bench result file ({suite, results})`);
       validateResults(r.suite, r.results);
-      out.push(r);
+      const i = out.findIndex((x) => x.suite === r.suite);
+      if (i >= 0) out[i] = r; else out.push(r);
     }
   }
   return out;

@@ -84,7 +84,12 @@ test('JSON: one suite → object, several → array, a dir → one file per suit
   t.is((JSON.parse(readFileSync(many, 'utf8')) as unknown[]).length, 2);
   const files = writeJson(join(tmp, 'per-suite') + '/', [sample, { ...sample, suite: 'demo2' }]);
   t.deepEqual(files.map((f) => f.split('/').pop()), ['demo.json', 'demo2.json']);
-  t.deepEqual(readReports([one, many]).map((r) => r.suite), ['demo', 'demo', 'demo2']);
+  t.deepEqual(readReports([one, many]).map((r) => r.suite), ['demo', 'demo2'], 'a suite found again is not duplicated');
+  const newer = join(tmp, 'newer.json');
+  writeJson(newer, [{ ...sample, results: sample.results.map((r) => ({ ...r, value: r.value + 1, max: r.value + 1 })) }]);
+  const merged = readReports([many, newer]);
+  t.deepEqual(merged.map((r) => r.suite), ['demo', 'demo2'], 'the later file replaces the suite in place');
+  t.is(merged[0]!.results[0]!.value, sample.results[0]!.value + 1);
   t.throws(() => readReports([join(tmp, 'per-suite')]), { code: 'EISDIR' });
 });
 
