@@ -103,11 +103,16 @@ export function sample(msg: OfMessage, op: Op, seconds: number): Sample {
   const once = op === 'encode' ? () => { if (encodeMessage(msg).length !== bytes.length) bad++; }
     : op === 'decode' ? () => { const r = decodeMessage(bytes); if (!r.ok || !ok(r.msg)) bad++; }
       : () => { const r = decodeMessage(encodeMessage(msg)); if (!r.ok || !ok(r.msg)) bad++; };
-  // JIT warm-up by time, not by count: 20 000 calls (~20 ms) ended before TurboFan had finished the large generated
-  // encoders/decoders, so the first case measured (encode+decode) ran partly in baseline code and paid the
-  // background compiler's CPU time (process.cpuUsage counts every thread): 0.65 M/s vs 1.35 M/s warmed.
-  const warmEnd = process.hrtime.bigint() + BigInt(Math.round(WARM_UP_S * 1e9));
-  do { for (let i = 0; i < 1000; i++) once(); } while (process.hrtime.bigint() < warmEnd);
+  // JIT warm-up by CPU time, not by count or wall time: 20 000 calls (~20 ms) ended before TurboFan had finished the
+  // large generated encoders/decoders, so the first case measured (encode+decode) ran partly in baseline code and
+  // paid the background compiler's CPU time (process.cpuUsage counts every thread): 0.65 M/s vs 1.35 M/s warmed.
+  // A wall-clock warm-up has the same problem on a loaded box (the main thread waited for a CPU 60–80 % of the time).
+  const w0 = process.cpuUsage();
+  for (;;) {
+    for (let i = 0; i < 1000; i++) once();
+    const c = process.cpuUsage(w0);
+    if (c.user + c.system >= WARM_UP_S * 1e6) break;
+  }
   const rates: number[] = [];
   let total = 0;
   const s0 = schedstat();
