@@ -25,7 +25,7 @@ export function suiteMarkdown(rep: SuiteReport, svgFile?: string): string {
 export function reportMarkdown(reports: readonly SuiteReport[], opts: { runs?: number; when?: Date; svgFiles?: Record<string, string> } = {}): string {
   const when = (opts.when ?? new Date()).toISOString();
   const head = ['# rackvisor benchmark report', '',
-    `Generated ${when}${opts.runs ? `; each value is the median of ${opts.runs} runs (min – max shown)` : ''}. ` +
+    `Generated ${when}; each value is the median of ${opts.runs ? `${opts.runs} runs` : 'its suite\'s runs'} (min – max shown). ` +
     'Peers are measured in the same run; ratio > 1 means rackvisor beats the peer ' +
     '(value/peer when higher is better, peer/value when lower is better).', ''];
   return [...head, ...reports.map((r) => suiteMarkdown(r, opts.svgFiles?.[r.suite]))].join('\n');
