@@ -33,7 +33,7 @@ export interface ManagerStats {
   ports: PortStats[];
   flows: { active: number; inserted: number; expired: number; tableFull: number };
   vxlan: { encapOk: number; encapNoHeadroom: number; sent: number; decap: Record<string, number> };
-  lcores: { layout: string; loops: number; busyLoops: number; routed: number; classified: number };
+  lcores: { layout: string; loops: number; busyLoops: number; naps: number; routed: number; classified: number };
   pool: { size: number; available: number };
 }
 export interface NfHandleInfo { handle: number; instance: number; service: number; metaOffset: number }

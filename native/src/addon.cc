@@ -417,6 +417,7 @@ Napi::Value Stats(const Napi::CallbackInfo &info) {
   lc.Set("layout", m->lcore_layout());
   lc.Set("loops", Napi::Number::New(env, (double)s.loops));
   lc.Set("busyLoops", Napi::Number::New(env, (double)s.busy_loops));
+  lc.Set("naps", Napi::Number::New(env, (double)s.naps));
   lc.Set("routed", Napi::Number::New(env, (double)s.routed));
   lc.Set("classified", Napi::Number::New(env, (double)s.classified));
   o.Set("lcores", lc);

@@ -986,12 +986,22 @@ int Manager::lcore_main(Lcore &L) {
   uint64_t hz = rte_get_tsc_hz();
   uint64_t next_slow = rte_rdtsc();
   unsigned idle = 0;
+  long nap = NAP_MIN_NS;  // adaptive nap (see the idle policy below)
+  bool napped = false;    // the previous loop ended in a nap
   while (!stop_) {
     const Route *r = route_.load(std::memory_order_acquire);
     bool busy = false;
     if (L.role & ROLE_RX) {
+      uint64_t rx0 = 0, rx1 = 0;
+      for (uint16_t p = 0; p < r->nports; p++) rx0 += L.st.port_rx[p];
       for (uint16_t p = 0; p < r->nports; p++) busy |= rx_port(L, r, p);
+      if (napped) {  // what piled up on the ports while we slept sets the next nap
+        for (uint16_t p = 0; p < r->nports; p++) rx1 += L.st.port_rx[p];
+        if (rx1 - rx0 >= (uint64_t)MGR_BURST) nap = std::max(nap / 2, NAP_MIN_NS);
+        else if (rx1 - rx0 < (uint64_t)MGR_BURST / 4) nap = std::min(nap * 2, NAP_MAX_NS);
+      }
     }
+    napped = false;
     if (L.role & ROLE_TX) busy |= tx_nfs(L, r);
     L.st.loops++;
     if (busy) L.st.busy_loops++;
@@ -1012,19 +1022,26 @@ int Manager::lcore_main(Lcore &L) {
         if (shm_->slots[id].sleeping && !rte_ring_empty(r->nf_rx[id])) rv_wake_if_sleeping(&shm_->slots[id].sleeping);
       }
     }
+    // Idle policy (the machine's cores are shared): spin 32 polls; then, while traffic is heavy (the nap is at its
+    // minimum), sched_yield up to 128 polls; then nap on the futex, woken early by an NF that put packets on its TX
+    // ring. Ports cannot wake us (af_packet has no RX interrupt), so the nap adapts to them: it doubles when a nap
+    // ended with under a quarter burst waiting (idle or light traffic: fewer, fuller wake-ups) and halves when it
+    // ended with a full burst, between NAP_MIN_NS and NAP_MAX_NS (the latency a port adds at light load).
     if (busy) {
       idle = 0;
     } else if (++idle < 32) {
       rte_pause();
-    } else if (cfg_.busy_poll || idle < 128) {
+    } else if (cfg_.busy_poll || (idle < 128 && nap == NAP_MIN_NS)) {
       sched_yield();  // cores are shared with NFs: let a runnable one have this CPU
     } else {
-      // back off (the machine is shared): sleep up to 5-50 us (ports are polled), woken early by an
-      // NF that put packets on its TX ring
       __atomic_store_n(&shm_->mgr_sleeping, 1, __ATOMIC_SEQ_CST);
       bool empty = true;
       for (uint16_t k = 0; k < r->n_poll && empty; k++) empty = rte_ring_empty(r->nf_tx[r->poll[k]]);
-      if (empty && !stop_) rv_futex_wait(&shm_->mgr_sleeping, 1, idle > 8192 ? 50000L : 5000L);
+      if (empty && !stop_) {
+        rv_futex_wait(&shm_->mgr_sleeping, 1, nap);
+        napped = true;
+        L.st.naps++;
+      }
       __atomic_store_n(&shm_->mgr_sleeping, 0, __ATOMIC_RELAXED);
     }
     rte_rcu_qsbr_quiescent(qsv_, L.idx);  // r is not used after this point
@@ -1046,6 +1063,7 @@ void Manager::sum_stats(LcoreStats &out) const {
     }
     out.loops += s.loops;
     out.busy_loops += s.busy_loops;
+    out.naps += s.naps;
     out.routed += s.routed;
     out.classified += s.classified;
     out.flow_inserts += s.flow_inserts;

@@ -41,6 +41,9 @@ constexpr uint16_t RV_MAX_HOPS = 64;
 constexpr uint32_t MAGLEV_M = 251;  // prime; per-service lookup table size
 constexpr uint16_t NO_PORT = 0xffff;
 constexpr int MGR_BURST = 64;
+// the manager lcore's idle nap bounds (manager.cc, lcore_main: adaptive to the traffic waiting on the ports)
+constexpr long NAP_MIN_NS = 5000;
+constexpr long NAP_MAX_NS = 500000;
 constexpr unsigned RV_WAKE_BATCH = 256;  // packets waiting before a sleeping NF is woken (or the manager idles)
 constexpr int MAX_RULES = 64;
 constexpr int MAX_LCORES = 2;
@@ -102,7 +105,7 @@ struct alignas(64) LcoreStats {
   uint64_t drops[DR_COUNT];
   uint64_t port_rx[RV_MAX_PORTS];
   uint64_t port_tx[RV_MAX_PORTS];
-  uint64_t loops, busy_loops, routed, classified, flow_inserts, flow_expired, flow_table_full, vxlan_out;
+  uint64_t loops, busy_loops, naps, routed, classified, flow_inserts, flow_expired, flow_table_full, vxlan_out;
   rv_vxlan_stats vx;
 };
 
