@@ -91,6 +91,21 @@ export interface HostStats {
   pool: ManagerStats['pool'];
 }
 
+/** af_packet socket options the agent gives a `net_af_packet` port unless its device string sets them: TX bypasses
+ *  the qdisc layer, and 16384 frames of 2 KiB per ring (DPDK's default is 512) ride out the scheduling gaps of a
+ *  shared machine — 32 MiB of kernel memory per ring, one RX and one TX ring per port. The `vxlan` benchmark
+ *  measured its hop with these options (host/README.md, "Ports"). */
+export const AF_PACKET_DEFAULTS: Readonly<Record<string, string>> = { qdisc_bypass: '1', framecnt: '16384', blocksz: '4096', framesz: '2048' };
+
+/** A DPDK device string with the agent's defaults added: af_packet ports get AF_PACKET_DEFAULTS for every key the
+ *  string does not give (`net_af_packet0,iface=eth0,framecnt=512` keeps its 512); other ports are returned as given. */
+export function withPortDefaults(dev: string): string {
+  if (!/^(net_|eth_)af_packet\d*(,|$)/.test(dev)) return dev;
+  const keys = new Set(dev.split(',').slice(1).map((kv) => kv.split('=')[0]!.trim()));
+  const add = Object.entries(AF_PACKET_DEFAULTS).filter(([k]) => !keys.has(k)).map(([k, v]) => `${k}=${v}`);
+  return add.length ? `${dev},${add.join(',')}` : dev;
+}
+
 export function loadHostConfig(file: string): HostConfig {
   const text = readFileSync(file, 'utf8');
   const cfg = (file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text)) as HostConfig;
@@ -127,7 +142,7 @@ export class HostAgent extends EventEmitter implements NfRunner {
     const hostId = config.hostId ?? hostname();
     const manager = await DataplaneManager.start({
       filePrefix: config.filePrefix ?? `rv-${hostId}`,
-      ports: config.ports,
+      ports: config.ports.map(withPortDefaults),
       hugepages: config.hugepages === false ? false : { dir: config.hugepages?.dir, sizeMb: config.hugepages?.sizeMb },
       cpus: config.cpus, lcores: config.lcores, mbufs: config.mbufs, ringSize: config.ringSize,
       flowEntries: config.flowEntries, flowIdleMs: config.flowIdleMs, heartbeatTimeoutMs: config.heartbeatTimeoutMs,

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
-import { HostAgent, type HostStats } from '../../host/agent.js';
+import { HostAgent, withPortDefaults, type HostStats } from '../../host/agent.js';
 import { repoRoot } from '../../native/index.js';
 import { batch, frame, sleep, uniquePrefix } from '../native/helpers.js';
 
@@ -22,6 +22,13 @@ const mounted = (d: string): boolean => readFileSync('/proc/mounts', 'utf8').spl
 
 let agent: HostAgent | undefined;
 const killList: number[] = [];
+
+test('af_packet ports get the agent defaults for the keys they do not set; other ports are untouched', (t) => {
+  t.is(withPortDefaults('net_af_packet0,iface=eth0'), 'net_af_packet0,iface=eth0,qdisc_bypass=1,framecnt=16384,blocksz=4096,framesz=2048');
+  t.is(withPortDefaults('net_af_packet1,iface=v1,framecnt=512,qdisc_bypass=0'), 'net_af_packet1,iface=v1,framecnt=512,qdisc_bypass=0,blocksz=4096,framesz=2048');
+  t.is(withPortDefaults('eth_af_packet0,iface=v'), 'eth_af_packet0,iface=v,qdisc_bypass=1,framecnt=16384,blocksz=4096,framesz=2048');
+  for (const p of ['net_null0', 'ring:abc', '0000:03:00.0', 'net_af_xdp0,iface=eth0', 'net_ring0']) t.is(withPortDefaults(p), p);
+});
 
 test.after.always(async () => {
   if (agent) await agent.stop().catch(() => undefined);
