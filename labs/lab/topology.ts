@@ -18,6 +18,10 @@ export interface LabNode {
   ip: string;
   prefixLen: number;
   mac: string;
+  /** Hosts: the MAC the host's DPDK manager registers (VXLAN endpoint, the ToR's L2 entry for the host). Not the
+   *  interface's own MAC, so the namespace kernel drops its copy of every VXLAN frame as "other host" on entry instead
+   *  of taking it up to UDP (and answering ICMP port unreachable). Older state files lack it: use `mac`. */
+  tunnelMac?: string;
 }
 
 export interface Topology {
@@ -37,7 +41,7 @@ export function planTopology(c: LabConfig): Topology {
     node, role, netns: `${c.name}-${node}`, ifname: 'eth0', switchIf: `${c.name}-${node}`, ofport,
     ip: `${c.subnet}.${hostOctet}`, prefixLen: 24, mac: `02:72:76:00:${hex2(macTail >> 8)}:${hex2(macTail & 0xff)}`,
   });
-  for (let i = 1; i <= c.hosts; i++) nodes.push(mk(`h${i}`, 'host', i, 10 + i, 0x100 + i));
+  for (let i = 1; i <= c.hosts; i++) nodes.push({ ...mk(`h${i}`, 'host', i, 10 + i, 0x100 + i), tunnelMac: `02:72:77:00:${hex2((0x100 + i) >> 8)}:${hex2((0x100 + i) & 0xff)}` });
   nodes.push(mk('c1', 'client', 101, 101, 0x201));
   nodes.push(mk('s1', 'server', 201, 201, 0x301));
   return { name: c.name, bridge: BRIDGE, dpid: '0000000000007277', controller: c.controller, subnet: `${c.subnet}.0/24`, nodes };

@@ -33,7 +33,7 @@ export function agentConfig(ctx: LabContext, n: LabNode): Record<string, unknown
     controlSocket: join(dir, `${n.node}.sock`),
     cluster: {
       connectString: zk.connectString, root: zkRootOf(ctx), sessionTimeoutMs: 4000, statsIntervalMs: 1000,
-      mac: n.mac, tunnelIp: n.ip, switch: { dpid: ctx.info.topology.dpid, port: n.ofport }, cores: 2, maxInstances: 8,
+      mac: n.tunnelMac ?? n.mac, tunnelIp: n.ip, switch: { dpid: ctx.info.topology.dpid, port: n.ofport }, cores: 2, maxInstances: 8,
     },
   };
 }

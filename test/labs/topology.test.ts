@@ -16,6 +16,8 @@ test('default topology: h1, h2, c1, s1 on tor0 with the documented addresses, MA
     ['c1', 'client', 'rv-c1', 'rv-c1', '10.77.0.101', 101, '02:72:76:00:02:01'],
     ['s1', 'server', 'rv-s1', 'rv-s1', '10.77.0.201', 201, '02:72:76:00:03:01'],
   ]);
+  // hosts register a MAC of their own for the DPDK endpoint, never an interface's
+  t.deepEqual(topo.nodes.map((n) => n.tunnelMac), ['02:72:77:00:01:01', '02:72:77:00:01:02', undefined, undefined]);
   t.is(nodeByName(topo, 's1').ifname, 'eth0');
   t.throws(() => nodeByName(topo, 'h9'), { message: /no node h9/ });
 });
@@ -24,7 +26,8 @@ test('--hosts and --name shape the names; every link name fits 15 characters', (
   const topo = planTopology(validateConfig({ ...defaultConfig(), hosts: 8, name: 'abcdefghi' }));
   t.is(topo.nodes.filter((n) => n.role === 'host').length, 8);
   t.true(topo.nodes.every((n) => n.switchIf.length <= 15));
-  t.is(new Set(topo.nodes.map((n) => n.mac)).size, topo.nodes.length);
+  const macs = topo.nodes.flatMap((n) => [n.mac, ...(n.tunnelMac ? [n.tunnelMac] : [])]);
+  t.is(new Set(macs).size, topo.nodes.length + 8);
   t.is(new Set(topo.nodes.map((n) => n.ofport)).size, topo.nodes.length);
 });
 
