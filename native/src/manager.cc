@@ -1001,8 +1001,9 @@ int Manager::lcore_main(Lcore &L) {
         else if (rx1 - rx0 < (uint64_t)MGR_BURST / 4) nap = std::min(nap * 2, NAP_MAX_NS);
       }
     }
-    napped = false;
     if (L.role & ROLE_TX) busy |= tx_nfs(L, r);
+    if (napped && !(L.role & ROLE_RX)) nap = busy ? NAP_MIN_NS : std::min(nap * 2, NAP_MAX_NS);  // TX-only lcore: NFs wake it
+    napped = false;
     L.st.loops++;
     if (busy) L.st.busy_loops++;
     if (L.role & ROLE_RX) {

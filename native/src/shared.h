@@ -113,7 +113,7 @@ static inline void rv_futex_wake(volatile uint32_t *addr) {
 }
 // After publishing work for a possibly sleeping peer: wake it if asleep. No fence on this hot path:
 // a wake-up missed in the store->load reordering window only costs the sleeper its timeout (the
-// sleeper always sleeps with a timeout: NF 1 ms, manager 5-50 us; the manager re-checks every
+// sleeper always sleeps with a timeout: NF 1 ms, manager 5-500 us; the manager re-checks every
 // sleeping NF with a fence whenever it runs out of work).
 static inline void rv_wake_if_sleeping(volatile uint32_t *word) {
   if (__builtin_expect(*word != 0, 0)) {
