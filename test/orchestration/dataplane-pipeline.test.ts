@@ -55,7 +55,7 @@ test.serial('compiled pipeline on the ToR: c1 → monitor@h1 → VXLAN → firew
   const count = (re: RegExp): number => Number(re.exec(dump)?.[1] ?? NaN);
   const steered = count(new RegExp(`table=${TABLE.STEER}, n_packets=(\\d+), .*in_port=${ports['c1']},nw_dst=10\\.0\\.0\\.2 actions=output:${ports['h1']}`));
   t.true(steered >= 13, `steering flow c1 → h1 counted ${steered}\n${dump}`);
-  const toH2 = count(new RegExp(`table=${TABLE.L2}, n_packets=(\\d+), .*dl_dst=${macs['h2']} actions=output:${ports['h2']}`));
+  const toH2 = count(new RegExp(`table=${TABLE.L2}, n_packets=(\\d+), .*dl_dst=${r.hostMac('h2')} actions=output:${ports['h2']}`));
   t.true(toH2 >= 13, `VXLAN h1 → h2 switched by h2's MAC: ${toH2}`);
   // 13 frames entered the chain, the firewall dropped 5: 8 leave h2 (5 pings + 3 datagrams)
   const hostIn = count(new RegExp(`table=${TABLE.CLASSIFY}, n_packets=(\\d+), .*in_port=${ports['h2']} actions=goto_table:${TABLE.L2}`));
