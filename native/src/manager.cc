@@ -671,22 +671,26 @@ void Manager::run_cmds() {
   }
 }
 
+// Idle expiry, called every 10 ms on the RX lcore: looks at the next EXPIRE_SLOTS positions of the flow table (wrapping
+// around), so each call costs the same whatever the table's size or fill. (rte_hash_iterate, used before, walks every
+// empty slot until it has found its quota of live entries: with a few flows in the 64 Ki table each call scanned the
+// whole table, ~19 % of the CPU of a lightly loaded manager.) The default table (132 Ki positions) is swept in 0.65 s.
 void Manager::expire_flows(Lcore &L, uint64_t now) {
-  const void *key;
-  void *data;
-  for (int i = 0; i < 512; i++) {
-    int32_t pos = rte_hash_iterate(flows_, &key, &data, &expire_pos_);
-    if (pos < 0) {
-      expire_pos_ = 0;
-      return;
-    }
+  constexpr uint32_t EXPIRE_SLOTS = 2048;
+  for (uint32_t i = 0; i < EXPIRE_SLOTS; i++) {
+    uint32_t pos = expire_pos_;
+    expire_pos_ = pos + 1 >= n_flow_ents_ ? 0 : pos + 1;
     FlowEntry &e = flow_ents_[pos];
-    if (!e.is_static && now - e.last_tsc > idle_tsc_) {
-      rte_hash_del_key(flows_, key);
-      e.used = 0;
-      nflows_.fetch_sub(1, std::memory_order_relaxed);
-      L.st.flow_expired++;
+    if (!e.used || e.is_static || now - e.last_tsc <= idle_tsc_) continue;
+    void *kp;
+    if (rte_hash_get_key_with_position(flows_, (int32_t)pos, &kp) == 0) {
+      FlowKey k;
+      memcpy(&k, kp, sizeof k);
+      rte_hash_del_key(flows_, &k);
     }
+    e.used = 0;
+    nflows_.fetch_sub(1, std::memory_order_relaxed);
+    L.st.flow_expired++;
   }
 }
 
