@@ -2,7 +2,7 @@
 // stops NF processes (DPDK secondaries) on request, and reports stats per port and per NF instance.
 // It implements the NfRunner surface that host/cluster-sync.ts drives from ZooKeeper assignments.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { hostname } from 'node:os';
 import { EventEmitter } from 'node:events';
@@ -12,6 +12,8 @@ import {
   type ClassifierRule, type ManagerOptions, type ManagerStats, type NativeEvent,
 } from '../native/index.js';
 import type { NfCounters, NfRunner, NfSpec, RunningNf } from './cluster-sync.js';
+import type { FirewallConfig } from '../cluster/schemas.js';
+import { renderFirewallRules } from './firewall-rules.js';
 
 export type NfKind = 'native' | 'typescript' | 'process';
 
@@ -28,6 +30,9 @@ export interface NfStartSpec {
   args?: string[];
   /** Turned into `--key value` arguments (true → `--key`). */
   config?: Record<string, string | number | boolean>;
+  /** The service's firewall rules (REST `config.firewall`): rendered into `<runDir>/fw-<instance>.rules`, passed as
+   *  `--rules FILE` after every other argument, reloaded by `reconfigureNf`. Absent: the image's own rules. */
+  firewall?: FirewallConfig;
   /** Force the instance id (1..127); default: lowest free. */
   instanceId?: number;
   ringSize?: number;
@@ -58,6 +63,9 @@ export interface HostConfig extends ManagerPassThrough {
   vxlan?: { mac: string; ip: string; tunnels?: { ip: string; mac: string }[]; remoteServices?: { service: number | string; mac: string; ip: string }[] };
   /** Unix socket of the local control API (JSON lines). Default /tmp/rackvisor-host-<hostId>.sock; null = none. */
   controlSocket?: string | null;
+  /** The agent's own files (rendered firewall rules, one per instance, removed with it); created when first needed,
+   *  removed at stop when empty. Default /tmp/rv-run-<filePrefix>. */
+  runDir?: string;
 }
 
 export interface NfRecord {
@@ -73,6 +81,10 @@ export interface NfRecord {
   signal?: string | null;
   output: string[];
   cmd: string[];
+  /** The rendered firewall rules this instance reads (removed with the instance). */
+  rulesFile?: string;
+  /** The firewall configuration it runs (JSON), undefined = the image's own rules. */
+  firewall?: string;
 }
 
 export interface HostNfStats {
@@ -120,6 +132,8 @@ const keyOf = (service: string, index: number): string => `${service}:${index}`;
 export class HostAgent extends EventEmitter implements NfRunner {
   readonly hostId: string;
   readonly manager: DataplaneManager;
+  /** The agent's own files (rendered firewall rules). */
+  readonly runDir: string;
   private readonly nfs = new Map<number, NfRecord>();
   private readonly procs = new Map<number, ChildProcess>();
   private readonly exits = new Map<number, Promise<void>>();
@@ -133,6 +147,7 @@ export class HostAgent extends EventEmitter implements NfRunner {
     super();
     this.manager = manager;
     this.hostId = hostId;
+    this.runDir = config.runDir ?? `/tmp/rv-run-${config.filePrefix ?? `rv-${hostId}`}`;
     for (const [k, v] of Object.entries(config.services ?? {})) this.services.set(k, v);
     manager.on('event', (e: NativeEvent) => this.onEvent(e));
   }
@@ -193,13 +208,14 @@ export class HostAgent extends EventEmitter implements NfRunner {
     throw new Error(`no free NF instance id (${MAX_INSTANCE_ID} in use)`);
   }
 
-  private command(spec: NfStartSpec, id: number): string[] {
+  private command(spec: NfStartSpec, id: number, rulesFile?: string): string[] {
     const extra = [...(spec.args ?? [])];
     for (const [k, v] of Object.entries(spec.config ?? {})) {
       if (v === false) continue;
       extra.push(`--${k}`);
       if (v !== true) extra.push(String(v));
     }
+    if (rulesFile) extra.push('--rules', rulesFile);
     const tail = [...this.manager.nfEalArgs(), '--', '--instance', String(id), ...extra];
     if (spec.kind === 'typescript') {
       const f = spec.image ?? 'native/ts-nf/flow-tracker.ts';
@@ -223,9 +239,15 @@ export class HostAgent extends EventEmitter implements NfRunner {
     this.services.set(s.service, s.serviceId);
     const id = s.instanceId ?? this.freeId();
     if (this.nfs.has(id)) throw new Error(`instance id ${id} is in use`);
-    const cmd = this.command(s, id);
+    const rules = s.firewall ? renderFirewallRules(s.firewall) : undefined;
+    const rulesFile = rules === undefined ? undefined : this.rulesFile(id);
+    const cmd = this.command(s, id, rulesFile);
+    if (rulesFile) this.writeRules(rulesFile, rules!);
     this.manager.createInstance(id, s.serviceId, `${s.service}:${index}`, s.ringSize ?? 0);
-    const rec: NfRecord = { instanceId: id, service: s.service, serviceId: s.serviceId, index, kind: s.kind, state: 'starting', startedAt: Date.now(), output: [], cmd };
+    const rec: NfRecord = {
+      instanceId: id, service: s.service, serviceId: s.serviceId, index, kind: s.kind, state: 'starting', startedAt: Date.now(), output: [], cmd,
+      rulesFile, firewall: rules,
+    };
     this.nfs.set(id, rec);
     const p = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     rec.pid = p.pid;
@@ -270,7 +292,58 @@ export class HostAgent extends EventEmitter implements NfRunner {
   }
 
   private running(r: NfRecord): RunningNf {
-    return { service: r.service, index: r.index, instanceId: r.instanceId, pid: r.pid, state: r.state };
+    return { service: r.service, index: r.index, instanceId: r.instanceId, pid: r.pid, state: r.state, firewallRules: r.firewall };
+  }
+
+  /** `<runDir>/fw-<instance>.rules`; short, because the reload message (`rules=PATH`) carries at most 87 bytes. */
+  private rulesFile(id: number): string {
+    const f = join(this.runDir, `fw-${id}.rules`);
+    if (f.length > 80) throw new Error(`rules file path too long for the reload message: ${f} (set a shorter runDir)`);
+    return f;
+  }
+
+  /** Written to a temporary file and renamed over: the NF never reads a half-written file. */
+  private writeRules(file: string, text: string): void {
+    mkdirSync(this.runDir, { recursive: true, mode: 0o755 });
+    writeFileSync(`${file}.tmp`, text);
+    renameSync(`${file}.tmp`, file);
+  }
+
+  /**
+   * Gives a running firewall instance new rules without a restart: the rendered file is replaced and a CONFIG
+   * message `rules=FILE` makes the NF build a new ACL and swap it in (native/nfs/firewall); resolves when the NF
+   * reported `rules reloaded`, throws with its reason otherwise (the NF keeps its previous rules then).
+   * `firewall` undefined is refused: the image's own rules can only come back by restarting the instance.
+   */
+  async reconfigureNf(service: string, index: number, firewall: FirewallConfig | undefined, timeoutMs = 5000): Promise<RunningNf> {
+    const r = [...this.nfs.values()].find((x) => x.service === service && x.index === index);
+    if (!r || r.state !== 'running') throw new Error(`NF ${service}:${index} is not running`);
+    if (!firewall) throw new Error(`NF ${service}:${index}: no firewall rules to reload (restart it for the image's own rules)`);
+    const rules = renderFirewallRules(firewall);
+    if (rules === r.firewall) return this.running(r);
+    const file = r.rulesFile ?? this.rulesFile(r.instanceId);
+    this.writeRules(file, rules);
+    r.rulesFile = file;
+    // the answer arrives with the manager's next control poll (a timer): listening after sending misses nothing
+    const rc = this.configureNf(r.instanceId, `rules=${file}`);
+    if (rc < 0) throw new Error(`NF ${service}:${index}: CONFIG message not sent (rc ${rc})`);
+    const answer = new Promise<NativeEvent>((resolve, reject) => {
+      const done = (e?: NativeEvent, err?: Error): void => {
+        clearTimeout(timer);
+        this.off('nf-event', on);
+        this.off('nf-exit', gone);
+        if (e) resolve(e); else reject(err!);
+      };
+      const on = (e: NativeEvent): void => { if (e.instance === r.instanceId && e.type === 'log' && e.text.startsWith('firewall: r')) done(e); };
+      const gone = (x: NfRecord): void => { if (x.instanceId === r.instanceId) done(undefined, new Error('process exited')); };
+      const timer = setTimeout(() => done(undefined, new Error(`no answer within ${timeoutMs} ms (not a firewall NF?)`)), timeoutMs);
+      this.on('nf-event', on);
+      this.on('nf-exit', gone);
+    });
+    const e = await answer.catch((err: Error) => { throw new Error(`NF ${service}:${index}: rules not reloaded: ${err.message}`); });
+    if (!e.text.startsWith('firewall: rules reloaded')) throw new Error(`NF ${service}:${index}: ${e.text}`);
+    r.firewall = rules;
+    return this.running(r);
   }
 
   /** STOP over the message ring, wait for exit (graceMs), then SIGKILL; frees the instance's rings. */
@@ -299,6 +372,8 @@ export class HostAgent extends EventEmitter implements NfRunner {
       this.manager.pollControl();
       this.manager.destroyInstance(id);
     }
+    const rec = this.nfs.get(id);
+    if (rec?.rulesFile) rmSync(rec.rulesFile, { force: true });
     this.nfs.delete(id);
     this.exits.delete(id);
   }
@@ -369,6 +444,7 @@ export class HostAgent extends EventEmitter implements NfRunner {
     await Promise.all([...this.nfs.keys()].map((id) => this.stopNfById(id, 2000).catch(() => undefined)));
     if (this.server) await this.server.close().catch(() => undefined);
     await this.manager.stop();
+    try { rmdirSync(this.runDir); } catch { /* absent, or holds files that are not the agent's */ }
     this.emit('stopped');
   }
 

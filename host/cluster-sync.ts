@@ -1,7 +1,9 @@
 // The host agent's ZooKeeper side: registers the host (ephemeral), watches assignments/<host> and
 // starts/stops NF instances through an NfRunner until the running set matches (idempotent
 // reconciliation, retried on failure), registers every running instance (ephemeral) and publishes
-// per-instance stats about once a second in one pipelined batch.
+// per-instance stats about once a second in one pipelined batch. It also watches the services it runs:
+// a firewall service's REST rules (`config.firewall`) go to its instances at start (NfSpec.firewall) and,
+// when they change, to the running instances without a restart (NfRunner.reconfigureNf).
 //
 // Nothing here is on the packet path: the runner (the native manager) never waits for ZooKeeper; this
 // module only reads its counters and tells it what to run.
@@ -9,7 +11,8 @@ import { EventEmitter } from 'node:events';
 import { ClusterStore, type StoreOptions } from '../cluster/store.js';
 import { statsKey } from '../cluster/layout.js';
 import { watchNode } from '../cluster/view.js';
-import { decode, type AssignedInstance, type AssignmentDoc, type HostRecord, type ServiceRecord } from '../cluster/schemas.js';
+import { decode, type AssignedInstance, type AssignmentDoc, type FirewallConfig, type HostRecord, type ServiceRecord } from '../cluster/schemas.js';
+import { renderFirewallRules } from './firewall-rules.js';
 
 /** What to start: one instance of a service. */
 export interface NfSpec {
@@ -19,6 +22,8 @@ export interface NfSpec {
   kind: ServiceRecord['kind'];
   image?: string;
   config?: Record<string, string | number | boolean>;
+  /** The service's firewall rules (`config.firewall`), absent = the image's own rules. */
+  firewall?: FirewallConfig;
 }
 
 /** One NF instance the runner has (running or starting). */
@@ -28,6 +33,8 @@ export interface RunningNf {
   instanceId?: number;
   pid?: number;
   state?: 'starting' | 'running' | 'stopping' | 'failed';
+  /** The firewall rules it runs, as rendered by host/firewall-rules.ts; undefined = the image's own rules. */
+  firewallRules?: string;
 }
 
 /** Counters of one NF instance (cumulative since it started). */
@@ -52,6 +59,8 @@ export interface NfRunner {
   stopNf(service: string, index: number): Promise<void>;
   listNfs(): Promise<RunningNf[]>;
   stats(): Promise<NfCounters[]>;
+  /** Hands new firewall rules to a running instance (no restart). Without it, a change restarts the instance. */
+  reconfigureNf?(service: string, index: number, firewall: FirewallConfig): Promise<RunningNf>;
 }
 
 export interface ClusterSyncOptions {
@@ -71,6 +80,8 @@ export interface ClusterSyncOptions {
 export interface ReconcileResult {
   started: string[];
   stopped: string[];
+  /** running instances given their service's new firewall rules (reloaded in place, or restarted) */
+  reconfigured: string[];
   failed: { instance: string; error: string }[];
   running: string[];
 }
@@ -82,6 +93,13 @@ export interface ClusterSyncEvents {
 }
 
 const key = (service: string, index: number): string => `${service}:${index}`;
+
+/** What to start for an assigned instance of a service. */
+function specOf(d: AssignedInstance, svc: ServiceRecord): NfSpec {
+  const spec: NfSpec = { service: d.service, serviceId: svc.id, index: d.index, kind: svc.kind, image: svc.image, config: d.config };
+  if (svc.config?.firewall) spec.firewall = svc.config.firewall;
+  return spec;
+}
 
 export class ClusterSync extends EventEmitter<ClusterSyncEvents> {
   readonly hostId: string;
@@ -100,6 +118,8 @@ export class ClusterSync extends EventEmitter<ClusterSyncEvents> {
   private pending = false;
   private stopped = false;
   private watcher: { stop(): void; ready: Promise<void> } | undefined;
+  /** One watch per service of the assignment: a change of its record (e.g. its firewall rules) re-reconciles. */
+  private readonly serviceWatchers = new Map<string, { stop(): void }>();
   private readonly startedAt = Date.now();
   private publishing = false;
   private inflightPublish: Promise<unknown> = Promise.resolve();
@@ -140,6 +160,7 @@ export class ClusterSync extends EventEmitter<ClusterSyncEvents> {
         const doc: AssignmentDoc | null = v ? decode('assignment', v.data, this.store.layout.assignment(this.hostId)) : null;
         this.desired = doc ? doc.instances : [];
         this.assignmentVersion = v ? v.stat.version : -1;
+        this.watchServices();
         this.schedule();
       } catch (e) {
         this.report(e); // an invalid assignment is ignored: keep running what runs
@@ -151,6 +172,19 @@ export class ClusterSync extends EventEmitter<ClusterSyncEvents> {
     if (period > 0) {
       this.statsTimer = setInterval(() => { void this.publishStats(); }, period);
       this.statsTimer.unref?.();
+    }
+  }
+
+  /** Keeps one watch on each service the assignment names (the first read fires too: a harmless extra pass). */
+  private watchServices(): void {
+    if (this.stopped) return;
+    const names = new Set(this.desired.map((d) => d.service));
+    for (const [name, w] of this.serviceWatchers) if (!names.has(name)) { w.stop(); this.serviceWatchers.delete(name); }
+    for (const name of names) {
+      if (this.serviceWatchers.has(name)) continue;
+      let path: string;
+      try { path = this.store.layout.service(name); } catch (e) { this.report(e); continue; }
+      this.serviceWatchers.set(name, watchNode(this.store.session, path, () => this.schedule(), (e) => this.report(e)));
     }
   }
 
@@ -187,7 +221,7 @@ export class ClusterSync extends EventEmitter<ClusterSyncEvents> {
   }
 
   private async reconcileOnce(): Promise<ReconcileResult> {
-    const res: ReconcileResult = { started: [], stopped: [], failed: [], running: [] };
+    const res: ReconcileResult = { started: [], stopped: [], reconfigured: [], failed: [], running: [] };
     if (this.stopped) return res;
     const want = new Map(this.desired.map((d) => [key(d.service, d.index), d]));
     let have: RunningNf[];
@@ -222,12 +256,36 @@ export class ClusterSync extends EventEmitter<ClusterSyncEvents> {
           services.set(d.service, svc);
         }
         if (!svc) throw new Error(`service ${d.service} is not defined`);
-        const spec: NfSpec = { service: d.service, serviceId: svc.id, index: d.index, kind: svc.kind, image: svc.image, config: d.config };
-        const r = await this.runner.startNf(spec);
+        const r = await this.runner.startNf(specOf(d, svc));
         haveMap.set(k, r);
         res.started.push(k);
       } catch (e) {
         res.failed.push({ instance: k, error: `start: ${(e as Error).message}` });
+      }
+    }
+    // Firewall rules changed in ZooKeeper: reload them into the running instances (restart if the runner cannot).
+    for (const [k, d] of want) {
+      const r = haveMap.get(k);
+      if (!r || r.state !== 'running' || res.started.includes(k)) continue;
+      try {
+        let svc = services.get(d.service);
+        if (svc === undefined) {
+          svc = (await this.store.getService(d.service))?.value ?? null;
+          services.set(d.service, svc);
+        }
+        if (!svc) continue; // deleted: the controller unassigns it
+        const fw = svc.config?.firewall ?? undefined;
+        if ((fw ? renderFirewallRules(fw) : undefined) === r.firewallRules) continue;
+        if (fw && this.runner.reconfigureNf) {
+          haveMap.set(k, await this.runner.reconfigureNf(d.service, d.index, fw));
+        } else {
+          // back to the image's own rules (or a runner without reload): a new process
+          await this.runner.stopNf(d.service, d.index);
+          haveMap.set(k, await this.runner.startNf(specOf(d, svc)));
+        }
+        res.reconfigured.push(k);
+      } catch (e) {
+        res.failed.push({ instance: k, error: `reconfigure: ${(e as Error).message}` });
       }
     }
     // Register every running wanted instance (idempotent: updates data if already registered).
@@ -255,8 +313,9 @@ export class ClusterSync extends EventEmitter<ClusterSyncEvents> {
       const [service, idx] = [k.slice(0, k.lastIndexOf(':')), Number(k.slice(k.lastIndexOf(':') + 1))];
       try { await this.unregister(service, idx); } catch (e) { res.failed.push({ instance: k, error: `unregister: ${(e as Error).message}` }); }
     }
-    if (res.started.length || res.stopped.length || res.failed.length) {
-      this.log('info', `reconciled: +[${res.started.join(' ')}] -[${res.stopped.join(' ')}] failed ${res.failed.length}`);
+    if (res.started.length || res.stopped.length || res.reconfigured.length || res.failed.length) {
+      this.log('info', `reconciled: +[${res.started.join(' ')}] -[${res.stopped.join(' ')}]${res.reconfigured.length ? ` rules [${res.reconfigured.join(' ')}]` : ''} failed ${res.failed.length}`
+        + res.failed.map((f) => `; ${f.instance}: ${f.error}`).join(''));
     }
     return res;
   }
@@ -314,6 +373,8 @@ export class ClusterSync extends EventEmitter<ClusterSyncEvents> {
     if (this.statsTimer) clearInterval(this.statsTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.watcher?.stop();
+    for (const w of this.serviceWatchers.values()) w.stop();
+    this.serviceWatchers.clear();
     while (this.reconciling) await new Promise((r) => setTimeout(r, 10));
     if (opts.stopNfs) {
       for (const r of await this.runner.listNfs().catch(() => [])) await this.runner.stopNf(r.service, r.index).catch(() => undefined);
