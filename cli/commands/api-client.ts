@@ -3,6 +3,8 @@
 // --token T (env RACKVISOR_API_TOKEN) for the mutating calls. API errors (problem+json) are shown with
 // their status and detail, and the command fails.
 import type { Command } from 'commander';
+import { firewallRuleLine } from '../../host/firewall-rules.js';
+import type { FirewallRuleRecord } from '../../cluster/schemas.js';
 
 export interface ClientIo {
   out(text: string): void;
@@ -123,13 +125,8 @@ export function parseRule(text: string): Row {
   return r;
 }
 
-function ruleText(r: Row): string {
-  const name = Object.entries(PROTOS).find(([, n]) => n === r.ipProto)?.[0];
-  const parts = [String(r.action)];
-  if (r.ipProto !== undefined) parts.push('proto', name ?? String(r.ipProto));
-  for (const [k, f] of [['src', 'ipSrc'], ['dst', 'ipDst'], ['sport', 'tpSrc'], ['dport', 'tpDst']] as const) if (r[f] !== undefined) parts.push(k, String(r[f]));
-  return parts.join(' ');
-}
+/** A rule as the hosts write it into the firewall NF's rules file (the same renderer). */
+const ruleText = (r: Row): string => firewallRuleLine(r as unknown as FirewallRuleRecord);
 
 const numArg = (name: string) => (v: string): number => {
   const n = Number(v);
