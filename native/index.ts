@@ -22,8 +22,16 @@ export interface PacketMeta {
 }
 export interface NfStats {
   instance: number; service: number; name: string; state: string; pid: number;
-  rx: number; tx: number; dropped: number; txRetry: number; rxBytes: number; txBytes: number; rxEnqueued: number; rxRingFull: number; txDequeued: number;
-  rxRing: number; txRing: number; ringSize: number; heartbeatAgeMs: number; routed: boolean; unresponsive: boolean;
+  rx: number; tx: number; dropped: number; txRetry: number; rxBytes: number; txBytes: number;
+  /** packets put on its input: by the manager (RX ring) plus direct hand-offs (directIn) */
+  rxEnqueued: number; rxRingFull: number;
+  /** packets taken from its output: by the manager (TX ring) plus its direct hand-offs (directOut) */
+  txDequeued: number;
+  /** direct hand-off (NF -> NF, see native/README.md): received from / sent to the next NF, refused by a full dx ring */
+  directIn: number; directOut: number; directFull: number;
+  /** the instance allowed to hand packets straight to this one (0 = none: all come through the manager) */
+  directFrom: number;
+  rxRing: number; txRing: number; dxRing: number; ringSize: number; heartbeatAgeMs: number; routed: boolean; unresponsive: boolean;
 }
 export interface PortStats { id: number; name: string; rx: number; tx: number; imissed?: number; ierrors?: number; oerrors?: number; rxNoMbuf?: number }
 export interface ManagerStats {
@@ -44,7 +52,7 @@ export interface NativeAddon {
   ealCleanup(): number;
   managerStart(cfg: {
     ports: string[]; mbufs?: number; ringSize?: number; flowEntries?: number; flowIdleMs?: number; lcores?: number;
-    heartbeatTimeoutMs?: number; busyPoll?: boolean;
+    heartbeatTimeoutMs?: number; busyPoll?: boolean; directHandoff?: boolean;
   }): { ports: NativePortInfo[]; lcores: string; metaOffset: number };
   managerStop(): void;
   createInstance(id: number, service: number, name?: string, ringSize?: number): void;
@@ -142,6 +150,8 @@ export interface ManagerOptions {
   flowIdleMs?: number;
   heartbeatTimeoutMs?: number;
   busyPoll?: boolean;
+  /** NF -> NF direct hand-off for local next hops (default true; false: every hop through the manager). */
+  directHandoff?: boolean;
   baseVirtaddr?: string | null;
   extraEal?: string[];
   /** Control poll period (ms) for NF messages and liveness. */
@@ -233,6 +243,7 @@ export class DataplaneManager extends EventEmitter {
         ports: opts.ports.map((p) => (p.startsWith('ring:') || isPci(p) ? p : p.split(',')[0])),
         mbufs: opts.mbufs, ringSize: opts.ringSize, flowEntries: opts.flowEntries, flowIdleMs: opts.flowIdleMs,
         lcores: opts.lcores ?? 1, heartbeatTimeoutMs: opts.heartbeatTimeoutMs, busyPoll: opts.busyPoll,
+        directHandoff: opts.directHandoff,
       });
     } catch (e) {
       try { native.ealCleanup(); } catch { /* best effort */ }

@@ -4,8 +4,12 @@
 //     tester gets back crossed k NF hops and k manager routing steps;
 //   ts: path [speed_tester, flow-tracker (TypeScript NF process), speed_tester] and the same with a
 //     native monitor in the middle (the native 2-NF peer of the TS NF).
-// Prints one JSON line: {"chains":{"1":Mpps,...},"ts":Mpps,"native2":Mpps,"layout":...}.
-// Usage: node --import tsx native/bench/chain-bench.ts [--lengths 1,2,3,4,5] [--duration 2] [--ts] [--busy-nfs]
+// Local next hops are handed NF -> NF directly (the manager's default); --no-direct sends every hop
+// through the manager (the peer the direct hand-off is measured against).
+// Prints one JSON line: {"chains":{"1":Mpps,...},"detail":{"1":{...}},"ts":Mpps,"native2":Mpps,"layout":...};
+// detail per chain: manager routing steps per looped packet, share of NF sends handed off directly,
+// direct hand-offs refused by a full ring, NF TX-ring waits, manager busy-loop share.
+// Usage: node --import tsx native/bench/chain-bench.ts [--lengths 1,2,3,4,5] [--duration 2] [--ts] [--busy-nfs] [--no-direct]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { DataplaneManager, NF_BIN_DIR, nativeDir } from '../index.js';
@@ -24,7 +28,7 @@ const log = (m: string): void => { process.stderr.write(`[chain-bench] ${m}\n`);
 const prefix = `rvbench${process.pid}`;
 const m = await DataplaneManager.start({
   filePrefix: prefix, ports: ['net_null0,no-rx=1'], hugepages: { sizeMb: 192 }, mbufs: 16383, ringSize: 4096,
-  busyPoll: args.includes('--busy-mgr'), lcores: 1, pollMs: 100,
+  busyPoll: args.includes('--busy-mgr'), lcores: 1, pollMs: 100, directHandoff: !args.includes('--no-direct'),
 });
 const children: ChildProcess[] = [];
 let nextId = 1;
@@ -38,7 +42,9 @@ function nf(cmd: string, pre: string[], id: number, extra: string[]): { p: Child
   return { p, out: () => out, exit: new Promise((r) => p.on('exit', (c) => { m.instanceExited(id, p.pid); r(c); })) };
 }
 
-async function chain(middle: ('monitor' | 'ts')[], pathId: number): Promise<number> {
+interface Detail { mgrStepsPerPkt: number; directShare: number; directFull: number; txRetry: number; mgrBusyShare: number }
+
+async function chain(middle: ('monitor' | 'ts')[], pathId: number, detail?: (d: Detail) => void): Promise<number> {
   const svcBase = pathId * 10;
   const st = nextId++;
   m.createInstance(st, svcBase, 'speed_tester');
@@ -53,23 +59,34 @@ async function chain(middle: ('monitor' | 'ts')[], pathId: number): Promise<numb
   }
   for (const x of mids) await m.waitState(x.id, 'running', 60000);
   m.setPath(pathId, [svcBase, ...middle.map((_, i) => svcBase + 1 + i), svcBase]);
+  const before = m.stats().lcores;
   const t = nf(join(NF_BIN_DIR(), 'speed_tester'), [], st, ['--path', String(pathId), '--count', count, '--duration', String(duration),
     '--warmup', String(warmup), '--print-every', '0', '--burst', stBurst, ...(busyNfs || middle.length === 0 ? ['--busy'] : [])]);
   const code = await t.exit;
   if (code !== 0) throw new Error(`speed_tester exited ${code}: ${t.out()}`);
-  const res = JSON.parse(t.out().trim().split('\n').pop()!) as { mpps: number };
+  const res = JSON.parse(t.out().trim().split('\n').pop()!) as { mpps: number; rx: number };
+  const s = m.stats();
+  const ours = s.nfs.filter((n) => n.instance === st || mids.some((x) => x.id === n.instance));
+  const sum = (f: (n: (typeof ours)[number]) => number): number => ours.reduce((a, n) => a + f(n), 0);
+  const r2 = (v: number): number => Math.round(v * 100) / 100;
+  detail?.({
+    mgrStepsPerPkt: r2((s.lcores.routed - before.routed) / Math.max(1, res.rx)),
+    directShare: r2(sum((n) => n.directOut) / Math.max(1, sum((n) => n.tx))),
+    directFull: sum((n) => n.directFull), txRetry: sum((n) => n.txRetry),
+    mgrBusyShare: r2((s.lcores.busyLoops - before.busyLoops) / Math.max(1, s.lcores.loops - before.loops)),
+  });
   for (const x of mids) m.stopInstance(x.id);
   await Promise.all(mids.map((x) => x.h.exit));
   for (const x of [st, ...mids.map((y) => y.id)]) m.destroyInstance(x);
   return res.mpps;
 }
 
-const out: { chains: Record<string, number>; ts?: number; native2?: number; layout: string; drops: Record<string, number> } = { chains: {}, layout: m.lcoreLayout, drops: {} };
+const out: { chains: Record<string, number>; detail: Record<string, Detail>; ts?: number; native2?: number; layout: string; drops: Record<string, number> } = { chains: {}, detail: {}, layout: m.lcoreLayout, drops: {} };
 try {
   let pid = 1;
   for (const k of lengths) {
-    out.chains[String(k)] = await chain(Array.from({ length: k - 1 }, () => 'monitor' as const), pid++);
-    log(`chain ${k}: ${out.chains[String(k)]} Mpps`);
+    out.chains[String(k)] = await chain(Array.from({ length: k - 1 }, () => 'monitor' as const), pid++, (d) => { out.detail[String(k)] = d; });
+    log(`chain ${k}: ${out.chains[String(k)]} Mpps ${JSON.stringify(out.detail[String(k)])}`);
   }
   if (withTs) {
     out.native2 = await chain(['monitor'], pid++);

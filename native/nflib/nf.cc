@@ -27,6 +27,8 @@ struct rv_nf {
   struct rv_shm *shm;
   struct rv_nf_slot *slot;
   struct rte_ring *rx, *tx, *msg, *mmsg;
+  struct rte_ring *dx;             // direct hand-offs from the upstream NF (see rv_direct in shared.h)
+  uint16_t dx_dest[4];             // instances this NF handed packets to lately (woken when it idles)
   struct rte_mempool *pool;
   volatile int stop;
   bool own_eal;
@@ -156,14 +158,17 @@ struct rv_nf *rv_nf_attach(uint16_t instance_id) {
   nf->msg = rte_ring_lookup(name);
   rv_ring_name(name, sizeof name, instance_id, "mmsg");
   nf->mmsg = rte_ring_lookup(name);
+  rv_ring_name(name, sizeof name, instance_id, "dx");
+  nf->dx = rte_ring_lookup(name);
   nf->pool = rte_mempool_lookup(RV_POOL_NAME);
-  if (!nf->rx || !nf->tx || !nf->msg || !nf->mmsg || !nf->pool) {
+  if (!nf->rx || !nf->tx || !nf->msg || !nf->mmsg || !nf->dx || !nf->pool) {
     fprintf(stderr, "rv-nf: rings/mempool of instance %u not found\n", instance_id);
     delete nf;
     return nullptr;
   }
   slot->pid = getpid();
   slot->rx = slot->tx = slot->drop = slot->tx_retry = slot->rx_bytes = slot->tx_bytes = 0;
+  slot->dx_out = slot->dx_full = 0;
   slot->heartbeat_tsc = rte_rdtsc();
   __atomic_store_n(&slot->state, RV_NF_STARTING, __ATOMIC_RELEASE);
   rv_nf_send_msg(nf, RV_MSG_STARTING, nullptr, slot->name);
@@ -219,7 +224,9 @@ void rv_nf_heartbeat(struct rv_nf *nf) {
 }
 
 uint16_t rv_nf_recv(struct rv_nf *nf, struct rte_mbuf **pkts, uint16_t max) {
-  uint16_t n = (uint16_t)rte_ring_dequeue_burst(nf->rx, (void **)pkts, max, nullptr);
+  // direct hand-offs first (the chain's steady state), then what the manager sent
+  uint16_t n = (uint16_t)rte_ring_sc_dequeue_burst(nf->dx, (void **)pkts, max, nullptr);
+  if (n < max) n += (uint16_t)rte_ring_sc_dequeue_burst(nf->rx, (void **)pkts + n, max - n, nullptr);
   nf->slot->rx += n;
   if (nf->count_bytes && n) {
     uint64_t b = 0;
@@ -227,6 +234,85 @@ uint16_t rv_nf_recv(struct rv_nf *nf, struct rte_mbuf **pkts, uint16_t max) {
     nf->slot->rx_bytes += b;
   }
   return n;
+}
+
+// Quiescent point: this NF holds no direct-hand-off grant it read before (seq_cst: later reads of
+// rv_direct.from come after the store, so a manager that saw the counter move sees us re-read).
+static inline void quiesce(struct rv_nf *nf) { __atomic_fetch_add(&nf->slot->qs, 1, __ATOMIC_SEQ_CST); }
+
+#define RV_DX_DESTS 4
+struct dx_batch {
+  uint16_t inst[RV_DX_DESTS];
+  uint16_t n[RV_DX_DESTS];
+  struct rte_mbuf *m[RV_DX_DESTS][256];
+  int nd;
+};
+
+// NEXT packets whose next hop's instance granted this NF its dx ring leave the chunk into `b` (index
+// and hops advanced as the manager would); the rest stay in keep[0..return).
+static uint16_t pick_direct(struct rv_nf *nf, struct rte_mbuf **keep, uint16_t k, struct dx_batch *b) {
+  const struct rv_direct *d = &nf->shm->direct;
+  const uint16_t me = nf->instance;
+  uint16_t stay = 0;
+  b->nd = 0;
+  for (uint16_t i = 0; i < k; i++) {
+    struct rte_mbuf *m = keep[i];
+    struct rv_meta *mt = rv_meta_of(m);
+    uint16_t p = mt->path_id;
+    uint8_t idx = (uint8_t)(mt->index + 1);
+    if (mt->action == RV_ACT_NEXT && p < RV_MAX_PATHS && idx < d->path_len[p] && idx < RV_MAX_PATH_LEN && mt->hops < RV_MAX_HOPS) {
+      uint16_t svc = d->path_svc[p][idx];
+      uint16_t x = svc < RV_MAX_SERVICES ? d->svc_inst[svc][((uint64_t)mt->flow_hash * RV_MAGLEV_M) >> 32] : 0;
+      if (x && x < RV_MAX_NF && d->from[x] == me) {
+        int j = 0;
+        while (j < b->nd && b->inst[j] != x) j++;
+        if (j < RV_DX_DESTS) {
+          if (j == b->nd) {
+            b->inst[j] = x;
+            b->n[j] = 0;
+            b->nd++;
+          }
+          mt->index = idx;
+          mt->hops++;
+          b->m[j][b->n[j]++] = m;
+          continue;
+        }
+      }
+    }
+    keep[stay++] = m;
+  }
+  return stay;
+}
+
+// Enqueue each destination's packets on its dx ring; what does not fit goes back (meta restored) to
+// keep[] for the TX ring: the NF never waits on another NF (no deadlock on a cycle of full rings).
+static uint16_t flush_direct(struct rv_nf *nf, struct dx_batch *b, struct rte_mbuf **keep, uint16_t k) {
+  const struct rv_direct *d = &nf->shm->direct;
+  uint64_t out = 0;
+  for (int j = 0; j < b->nd; j++) {
+    uint16_t x = b->inst[j];
+    struct rte_ring *r = d->ring[x];
+    unsigned ok = r ? rte_ring_sp_enqueue_burst(r, (void **)b->m[j], b->n[j], nullptr) : 0;
+    struct rv_nf_slot *xs = &nf->shm->slots[x];
+    if (ok) {
+      xs->dx_enq += ok;
+      out += ok;
+      // like the manager: wake a sleeping NF once a batch worth waits (the rest when we idle)
+      if (unlikely(xs->sleeping) && rte_ring_count(r) >= RV_WAKE_BATCH) rv_wake_if_sleeping(&xs->sleeping);
+      if (nf->dx_dest[x & 3] != x) nf->dx_dest[x & 3] = x;
+    }
+    if (unlikely(ok < b->n[j])) {
+      nf->slot->dx_full += b->n[j] - ok;
+      for (unsigned i = ok; i < b->n[j]; i++) {
+        struct rv_meta *mt = rv_meta_of(b->m[j][i]);
+        mt->index--;
+        mt->hops--;
+        keep[k++] = b->m[j][i];
+      }
+    }
+  }
+  nf->slot->dx_out += out;
+  return k;
 }
 
 static uint16_t send_chunk(struct rv_nf *nf, struct rte_mbuf **pkts, uint16_t n) {
@@ -246,6 +332,16 @@ static uint16_t send_chunk(struct rv_nf *nf, struct rte_mbuf **pkts, uint16_t n)
   }
   nf->slot->tx_bytes += bytes;
   nf->slot->drop += dropped;
+  uint16_t direct = 0;
+  if (k) {
+    struct dx_batch b;
+    uint16_t stay = pick_direct(nf, keep, k, &b);
+    if (b.nd) {
+      direct = (uint16_t)(k - stay);
+      k = flush_direct(nf, &b, keep, stay);
+      direct = (uint16_t)(direct - (k - stay));
+    }
+  }
   uint16_t sent = 0;
   while (sent < k) {
     sent += (uint16_t)rte_ring_enqueue_burst(nf->tx, (void **)keep + sent, k - sent, nullptr);
@@ -260,9 +356,9 @@ static uint16_t send_chunk(struct rv_nf *nf, struct rte_mbuf **pkts, uint16_t n)
       rte_pause();
     }
   }
-  nf->slot->tx += sent;
+  nf->slot->tx += sent + direct;
   if (sent) rv_wake_if_sleeping(&nf->shm->mgr_sleeping);
-  return sent;
+  return (uint16_t)(sent + direct);
 }
 
 uint16_t rv_nf_send(struct rv_nf *nf, struct rte_mbuf **pkts, uint16_t n) {
@@ -271,6 +367,7 @@ uint16_t rv_nf_send(struct rv_nf *nf, struct rte_mbuf **pkts, uint16_t n) {
     uint16_t c = (uint16_t)(n - off < 256 ? n - off : 256);
     sent += send_chunk(nf, pkts + off, c);
   }
+  quiesce(nf);
   return sent;
 }
 
@@ -278,13 +375,22 @@ uint16_t rv_nf_send(struct rv_nf *nf, struct rte_mbuf **pkts, uint16_t n) {
 // manager may be runnable on this one); unless busy_poll, then sleep on the slot's futex until the
 // manager puts packets on the RX ring (or 1 ms passes: heartbeat, messages, tick).
 void rv_nf_idle_wait(struct rv_nf *nf, unsigned idle, bool busy) {
+  quiesce(nf);
+  if (idle == 1) {  // out of work: wake the NFs we handed packets to (they wait for a batch otherwise)
+    for (int j = 0; j < 4; j++) {
+      uint16_t x = nf->dx_dest[j];
+      if (!x) continue;
+      struct rte_ring *r = nf->shm->direct.ring[x];
+      if (nf->shm->slots[x].sleeping && r && !rte_ring_empty(r)) rv_wake_if_sleeping(&nf->shm->slots[x].sleeping);
+    }
+  }
   if (idle < 32) {
     rte_pause();
   } else if (busy || idle < 64) {
     sched_yield();
   } else {
     __atomic_store_n(&nf->slot->sleeping, 1, __ATOMIC_SEQ_CST);
-    if (rte_ring_empty(nf->rx) && !nf->stop) rv_futex_wait(&nf->slot->sleeping, 1, 1000000L);
+    if (rte_ring_empty(nf->rx) && rte_ring_empty(nf->dx) && !nf->stop) rv_futex_wait(&nf->slot->sleeping, 1, 1000000L);
     __atomic_store_n(&nf->slot->sleeping, 0, __ATOMIC_RELAXED);
   }
 }

@@ -107,6 +107,7 @@ Napi::Value ManagerStart(const Napi::CallbackInfo &info) {
   c.nlcores = (int)get_u32(o, "lcores", 1);
   c.hb_timeout_s = get_f64(o, "heartbeatTimeoutMs", c.hb_timeout_s * 1000) / 1000.0;
   c.busy_poll = o.Has("busyPoll") && o.Get("busyPoll").ToBoolean();
+  if (o.Has("directHandoff") && !o.Get("directHandoff").IsUndefined()) c.direct = o.Get("directHandoff").ToBoolean();
   std::string err;
   check(env, M()->start(c, err) == 0, err);
   Napi::Object r = Napi::Object::New(env);
@@ -366,9 +367,15 @@ Napi::Value Stats(const Napi::CallbackInfo &info) {
     n.Set("txRetry", Napi::Number::New(env, (double)sl.tx_retry));
     n.Set("rxBytes", Napi::Number::New(env, (double)sl.rx_bytes));
     n.Set("txBytes", Napi::Number::New(env, (double)sl.tx_bytes));
-    n.Set("rxEnqueued", Napi::Number::New(env, (double)sl.rx_enq));
+    // packets put on its input (manager RX ring + direct hand-offs) / taken from its output (TX ring + direct)
+    n.Set("rxEnqueued", Napi::Number::New(env, (double)(sl.rx_enq + sl.dx_enq)));
     n.Set("rxRingFull", Napi::Number::New(env, (double)sl.rx_full));
-    n.Set("txDequeued", Napi::Number::New(env, (double)sl.tx_deq));
+    n.Set("txDequeued", Napi::Number::New(env, (double)(sl.tx_deq + sl.dx_out)));
+    n.Set("directIn", Napi::Number::New(env, (double)sl.dx_enq));
+    n.Set("directOut", Napi::Number::New(env, (double)sl.dx_out));
+    n.Set("directFull", Napi::Number::New(env, (double)sl.dx_full));
+    n.Set("directFrom", m->shm()->direct.from[id]);
+    n.Set("dxRing", m->shm()->direct.ring[id] ? rte_ring_count(m->shm()->direct.ring[id]) : 0);
     n.Set("rxRing", I.rx ? rte_ring_count(I.rx) : 0);
     n.Set("txRing", I.tx ? rte_ring_count(I.tx) : 0);
     n.Set("ringSize", sl.ring_size);

@@ -315,6 +315,7 @@ Route *Manager::build_route() {
     if (I.polled) r->poll[r->n_poll++] = id;
     r->nf_rx[id] = I.rx;
     r->nf_tx[id] = I.tx;
+    r->nf_dx[id] = dx_[id];
   }
   for (int s = 0; s < RV_MAX_SERVICES; s++) {
     maglev_fill(r->svcs[s], per[s]);
@@ -338,6 +339,82 @@ void Manager::publish() {
   Route *old = route_.exchange(nr, std::memory_order_acq_rel);
   if (running_) rte_rcu_qsbr_synchronize(qsv_, RTE_QSBR_THRID_INVALID);
   rte_free(old);
+  update_direct(nr);
+}
+
+// ---------------------------------------------------------------- control: direct hand-off (NF -> NF)
+
+// Copies the paths and Maglev tables the NFs route with (entry by entry, only what changed), works out
+// which instance may feed which dx ring, then lets advance_direct() revoke and grant.
+void Manager::update_direct(const Route *r) {
+  rv_direct &d = shm_->direct;
+  for (int p = 0; p < RV_MAX_PATHS; p++) {
+    const PathEnt &pe = r->paths[p];
+    if (pe.len < d.path_len[p]) d.path_len[p] = pe.len;  // shrink before the entries change, grow after
+    for (int i = 0; i < RV_MAX_PATH_LEN; i++)
+      if (d.path_svc[p][i] != pe.svc[i]) d.path_svc[p][i] = pe.svc[i];
+    if (pe.len != d.path_len[p]) d.path_len[p] = pe.len;
+  }
+  for (int s = 0; s < RV_MAX_SERVICES; s++) {
+    const SvcEnt &se = r->svcs[s];
+    for (uint32_t j = 0; j < MAGLEV_M; j++) {
+      uint16_t v = se.n ? se.table[j] : 0;
+      if (d.svc_inst[s][j] != v) d.svc_inst[s][j] = v;
+    }
+  }
+  // routed instances per service (the ones in the Maglev tables)
+  std::vector<uint16_t> per[RV_MAX_SERVICES];
+  for (uint16_t id = 1; id < RV_MAX_NF; id++)
+    if (inst_[id].exists && inst_[id].routed && !inst_[id].unresponsive) per[shm_->slots[id].service_id].push_back(id);
+  // X may be fed directly by A when A is the one routed instance preceding X's service on every path
+  // through it (hop i-1 -> i, i >= 1; hop 0 and packets from TONF/VXLAN come through the manager)
+  uint16_t up[RV_MAX_NF] = {};
+  bool several[RV_MAX_NF] = {};
+  for (int p = 1; p < RV_MAX_PATHS; p++) {
+    const PathEnt &pe = paths_[p];
+    for (int i = 1; i < pe.len; i++)
+      for (uint16_t x : per[pe.svc[i]])
+        for (uint16_t a : per[pe.svc[i - 1]]) {
+          if (!up[x]) up[x] = a;
+          else if (up[x] != a) several[x] = true;
+        }
+  }
+  for (uint16_t x = 1; x < RV_MAX_NF; x++)
+    dx_want_[x] = (cfg_.direct && dx_[x] && up[x] && up[x] != x && !several[x]) ? up[x] : 0;  // never to itself
+  advance_direct();
+}
+
+// One step for every dx ring: revoke a grant that is no longer wanted (from := 0, remember the old
+// producer's quiescent counter), wait (across calls: poll_control calls again) until that producer
+// moved its counter or is dead, then give the ring to the wanted producer. A producer that died
+// inside an enqueue may have moved the ring's head without its tail: reset the head (nobody
+// produces on the ring at that point) so the next producer starts where the consumer stops.
+void Manager::advance_direct() {
+  rv_direct &d = shm_->direct;
+  for (uint16_t x = 1; x < RV_MAX_NF; x++) {
+    uint16_t cur = d.from[x], want = dx_want_[x];
+    DxRevoke &rk = dx_revoke_[x];
+    if (cur && cur != want) {
+      d.from[x] = 0;
+      __atomic_thread_fence(__ATOMIC_SEQ_CST);  // the store before reading the producer's counter
+      rk.producer = cur;
+      rk.qs = shm_->slots[cur].qs;
+      cur = 0;
+    }
+    if (rk.producer) {
+      const rv_nf_slot &ps = shm_->slots[rk.producer];
+      bool alive = inst_[rk.producer].exists && ps.state != RV_NF_DEAD && ps.state != RV_NF_FREE && pid_alive(ps.pid);
+      if (alive && ps.qs == rk.qs) continue;  // may still be inside an enqueue on x's ring
+      rk.producer = 0;
+      dx_[x]->prod.head = dx_[x]->prod.tail;
+      uint32_t st = shm_->slots[x].state;
+      if (!inst_[x].exists || st == RV_NF_DEAD) drain_ring(dx_[x], ctl_drops_[DR_NF_DEAD]);  // late hand-offs to a dead NF
+    }
+    if (want && !cur) {
+      dx_[x]->prod.head = dx_[x]->prod.tail;
+      __atomic_store_n(&d.from[x], want, __ATOMIC_RELEASE);
+    }
+  }
 }
 
 int Manager::set_path(uint16_t id, const std::vector<uint16_t> &svcs, uint16_t out_port) {
@@ -441,10 +518,17 @@ int Manager::create_instance(uint16_t id, uint16_t service, const std::string &n
   rv_ring_name(n, sizeof n, id, "mmsg");
   { rte_ring *o = rte_ring_lookup(n); if (o) rte_ring_free(o); }
   I.mmsg = rte_ring_create_elem(n, sizeof(rv_msg), 256, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
-  if (!I.rx || !I.tx || !I.msg || !I.mmsg) {
+  if (!dx_[id]) {  // kept for the manager's lifetime (see manager.h), reused by the id's next instance
+    rv_ring_name(n, sizeof n, id, "dx");
+    dx_[id] = mk_ring(n, rs, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  } else {
+    drain_ring(dx_[id], ctl_drops_[DR_NF_DEAD]);
+  }
+  if (!I.rx || !I.tx || !I.msg || !I.mmsg || !dx_[id]) {
     err = std::string("ring create: ") + rte_strerror(rte_errno);
     return -1;
   }
+  shm_->direct.ring[id] = dx_[id];
   I.exists = true;
   rv_nf_slot &s = shm_->slots[id];
   uint32_t gen = s.generation + 1;
@@ -483,6 +567,7 @@ int Manager::destroy_instance(uint16_t id) {
   publish();
   drain_ring(I.rx, ctl_drops_[DR_NF_DEAD]);
   drain_ring(I.tx, ctl_drops_[DR_NF_DEAD]);
+  drain_ring(dx_[id], ctl_drops_[DR_NF_DEAD]);  // the ring itself stays (see manager.h)
   rte_ring_free(I.rx);
   rte_ring_free(I.tx);
   rte_ring_free(I.msg);
@@ -527,6 +612,9 @@ void Manager::mark_dead(uint16_t id, const char *why, std::vector<Event> &ev) {
   drain_ring(I.rx, ctl_drops_[DR_NF_DEAD]);
   drain_ring(I.tx, ctl_drops_[DR_NF_DEAD]);
   __atomic_store_n(&shm_->slots[id].state, RV_NF_DEAD, __ATOMIC_RELEASE);
+  // its dx ring: what is there now; a live upstream may still hand off until its grant's revoke
+  // completes, advance_direct() drains those
+  drain_ring(dx_[id], ctl_drops_[DR_NF_DEAD]);
   if (!I.dead_reported) {
     I.dead_reported = true;
     Event e{id, "dead", {ctl_drops_[DR_NF_DEAD] - before, (uint64_t)shm_->slots[id].pid, 0, 0}, why};
@@ -600,6 +688,7 @@ std::vector<Event> Manager::poll_control() {
     }
   }
   if (changed) publish();
+  else advance_direct();  // revokes waiting for their old producer's quiescence
   return ev;
 }
 
@@ -1024,7 +1113,8 @@ int Manager::lcore_main(Lcore &L) {
       __atomic_thread_fence(__ATOMIC_SEQ_CST);
       for (uint16_t k = 0; k < r->n_poll; k++) {
         uint16_t id = r->poll[k];
-        if (shm_->slots[id].sleeping && !rte_ring_empty(r->nf_rx[id])) rv_wake_if_sleeping(&shm_->slots[id].sleeping);
+        if (shm_->slots[id].sleeping && (!rte_ring_empty(r->nf_rx[id]) || (r->nf_dx[id] && !rte_ring_empty(r->nf_dx[id]))))
+          rv_wake_if_sleeping(&shm_->slots[id].sleeping);
       }
     }
     // Idle policy (the machine's cores are shared): spin 32 polls; then, while traffic is heavy (the nap is at its

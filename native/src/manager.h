@@ -37,14 +37,12 @@ enum DropReason {
 };
 extern const char *const kDropNames[DR_COUNT];
 
-constexpr uint16_t RV_MAX_HOPS = 64;
-constexpr uint32_t MAGLEV_M = 251;  // prime; per-service lookup table size
+constexpr uint32_t MAGLEV_M = RV_MAGLEV_M;  // (RV_MAX_HOPS, RV_WAKE_BATCH: shared.h, NFs use them too)
 constexpr uint16_t NO_PORT = 0xffff;
 constexpr int MGR_BURST = 64;
 // the manager lcore's idle nap bounds (manager.cc, lcore_main: adaptive to the traffic waiting on the ports)
 constexpr long NAP_MIN_NS = 5000;
 constexpr long NAP_MAX_NS = 500000;
-constexpr unsigned RV_WAKE_BATCH = 256;  // packets waiting before a sleeping NF is woken (or the manager idles)
 constexpr int MAX_RULES = 64;
 constexpr int MAX_LCORES = 2;
 
@@ -90,6 +88,7 @@ struct Route {
   SvcEnt svcs[RV_MAX_SERVICES];
   rte_ring *nf_rx[RV_MAX_NF];
   rte_ring *nf_tx[RV_MAX_NF];
+  rte_ring *nf_dx[RV_MAX_NF];  // direct hand-off rings (the manager only checks them to wake sleepers)
   uint16_t poll[RV_MAX_NF];
   uint16_t n_poll;
   Rule rules[MAX_RULES];
@@ -144,6 +143,7 @@ struct ManagerConfig {
   double flow_idle_s = 30;
   int nlcores = 1;  // 1: one lcore does RX+TX; 2: RX lcore + TX lcore
   bool busy_poll = false;
+  bool direct = true;  // NF -> NF direct hand-off for local next hops (false: every hop through the manager)
   double hb_timeout_s = 3;
 };
 
@@ -207,6 +207,9 @@ class Manager {
   void mark_dead(uint16_t id, const char *why, std::vector<Event> &ev);
   void drain_ring(rte_ring *r, uint64_t &count);
   bool pid_alive(int pid) const;
+  // direct hand-off (NF -> NF): publish the tables and wanted grants, then revoke/grant step by step
+  void update_direct(const Route *r);
+  void advance_direct();
 
   // lcore helpers
   bool rx_port(Lcore &L, const Route *r, uint16_t pidx);
@@ -246,6 +249,11 @@ class Manager {
   bool vxlan_on_ = false;
   rv_tunnel_table *tunnels_ = nullptr;
   rv_vxlan_vni_table *vnis_ = nullptr;
+  // direct hand-off: dx rings live as long as the manager (an id's ring is reused by its next
+  // instance), so a late producer can never write into freed memory
+  rte_ring *dx_[RV_MAX_NF] = {};
+  uint16_t dx_want_[RV_MAX_NF] = {};  // the grant the current configuration wants (0 = none)
+  struct DxRevoke { uint16_t producer = 0; uint64_t qs = 0; } dx_revoke_[RV_MAX_NF];  // waiting for quiescence
 };
 
 }  // namespace rv

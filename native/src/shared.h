@@ -16,12 +16,17 @@
 #define RV_POOL_NAME "rv_pktmbuf"   // the one packet mempool
 #define RV_SHM_MAGIC 0x72763031u    // "rv01"
 #define RV_MSG_SIZE 128
+#define RV_MAGLEV_M 251      // prime; per-service Maglev lookup table size
+#define RV_MAX_HOPS 64       // NF hops a packet may take (loop guard)
+#define RV_WAKE_BATCH 256    // packets waiting before a sleeping NF is woken by its producer
 
 // Ring names, from the instance id, so a secondary finds its rings:
 //   rv_nf<id>_rx   manager -> NF packets   (SP/SC, manager lcore produces)
 //   rv_nf<id>_tx   NF -> manager packets   (SP/SC, manager lcore consumes)
 //   rv_nf<id>_msg  manager -> NF messages  (SP/SC, elements of struct rv_msg)
 //   rv_nf<id>_mmsg NF -> manager messages  (SP/SC, elements of struct rv_msg)
+//   rv_nf<id>_dx   direct hand-off: upstream NF -> NF packets (SP/SC: only the one producer the
+//                  manager names in rv_direct.from[id] may enqueue; see struct rv_direct)
 static inline void rv_ring_name(char *buf, size_t len, unsigned id, const char *kind) {
   snprintf(buf, len, "rv_nf%u_%s", id, kind);
 }
@@ -76,6 +81,11 @@ struct rv_nf_slot {
   volatile uint64_t tx_retry;       // TX ring full (NF waited)
   volatile uint64_t rx_bytes;
   volatile uint64_t tx_bytes;
+  volatile uint64_t dx_out;         // of `tx`: packets handed straight to the next NF's dx ring
+  volatile uint64_t dx_full;        // direct hand-offs refused by a full dx ring (sent via the manager)
+  volatile uint64_t qs;             // quiescent counter: bumped (seq_cst) after every send and idle step
+  // written by this instance's direct producer (the NF named in rv_direct.from[this id])
+  alignas(64) volatile uint64_t dx_enq;  // packets put on this NF's dx ring
   // written by the manager lcores (own cache line: no false sharing with the NF's counters)
   alignas(64) volatile uint64_t rx_enq;         // packets put on this NF's RX ring
   volatile uint64_t rx_full;        // packets dropped because its RX ring was full
@@ -84,6 +94,23 @@ struct rv_nf_slot {
   // after putting packets on its RX ring (shared-core mode: idle NFs do not burn CPU)
   alignas(64) volatile uint32_t sleeping;
 } __rte_cache_aligned;
+
+// Direct hand-off (NF -> NF on the same host). For a NEXT packet whose next hop's instance X (chosen
+// by the same Maglev table the manager uses) names this NF in from[X], nflib enqueues it straight on
+// X's dx ring instead of its own TX ring; everything else (OUT, TONF, end of path, remote or absent
+// next service, loop guard, a full dx ring) goes to the manager as before. The manager grants from[X]
+// only to the ONE routed instance that precedes X's service on every path through it (never X
+// itself), so each dx ring has a single producer. Written only by the manager's control thread, in
+// place, one aligned 16-bit/pointer store per entry: a reader sees an old or a new value, and any 0
+// sends the packet to the manager. Revoking a grant = from[X] := 0, then X's ring is not given to
+// another producer until the old one passed a quiescent point (its slot's `qs` moved) or is dead.
+struct rv_direct {
+  volatile uint8_t path_len[RV_MAX_PATHS];
+  volatile uint16_t path_svc[RV_MAX_PATHS][RV_MAX_PATH_LEN];
+  volatile uint16_t svc_inst[RV_MAX_SERVICES][RV_MAGLEV_M];  // Maglev slot -> routed local instance (0 = none)
+  volatile uint16_t from[RV_MAX_NF];                         // the producer allowed on rv_nf<id>_dx (0 = none)
+  struct rte_ring *volatile ring[RV_MAX_NF];                 // rv_nf<id>_dx (same address in every process)
+};
 
 struct rv_shm {
   uint32_t magic;
@@ -96,6 +123,7 @@ struct rv_shm {
   // futex word: 1 while a manager lcore sleeps; an NF that enqueued on its TX ring wakes it
   alignas(64) volatile uint32_t mgr_sleeping;
   alignas(64) struct rv_nf_slot slots[RV_MAX_NF];
+  alignas(64) struct rv_direct direct;
 };
 
 #include <linux/futex.h>

@@ -1,11 +1,13 @@
 // Manager (DPDK primary, own hugetlbfs mount) + NF processes (DPDK secondaries): native monitor
-// chain with exact counts, the TypeScript flow-tracker NF as a process, the speed tester loop, and an
-// NF frozen then killed mid-traffic (manager survives, reports, drains and counts its ring).
+// chain with exact counts, the TypeScript flow-tracker NF as a process, the speed tester loop, an
+// NF frozen then killed mid-traffic (manager survives, reports, drains and counts its ring), and the
+// NF -> NF direct hand-off (counts, no grant with two upstream instances, scale-down, a dead NF in the
+// middle of a direct chain revoked, drained and replaced).
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataplaneManager, NF_BIN_DIR, MsgType, nativeDir } from '../../native/index.js';
+import { DataplaneManager, NF_BIN_DIR, MsgType, nativeDir, type ManagerStats, type NfStats } from '../../native/index.js';
 import { batch, frame, sleep, uniquePrefix } from './helpers.js';
 
 let m: DataplaneManager;
@@ -76,6 +78,7 @@ test.serial('native chain: ring port -> monitor -> monitor -> ring port, every p
   const N = 5000;
   const frames = Array.from({ length: N }, (_, i) => frame({ src: `10.9.${i % 16}.1`, dst: '10.9.0.2', sport: 1000 + (i % 64), dport: 80, size: 64 + (i % 3) * 100 }));
   const bt = batch(frames);
+  const routed0 = m.stats().lcores.routed;
   t.is(m.native.ringInject(IN, bt.data, bt.lens), N);
   const got = await collect(OUT, N);
   t.is(got.length, N);
@@ -90,6 +93,14 @@ test.serial('native chain: ring port -> monitor -> monitor -> ring port, every p
     t.is(n.txDequeued, N);
     t.is(n.rxRingFull, 0);
   }
+  // port -> mon-a by the manager, mon-a -> mon-b handed off directly, mon-b -> port by the manager
+  const [na, nb] = [2, 3].map((id) => s.nfs.find((x) => x.instance === id)!);
+  t.is(nb.directFrom, 2);
+  t.is(na.directFrom, 0, 'the first hop always comes from the manager');
+  t.is(na.directOut, N);
+  t.is(nb.directIn, N);
+  t.is(nb.directOut, 0, 'the end of the path goes back to the manager');
+  t.is(s.lcores.routed - routed0, N, 'the manager routed only the first hop');
   t.is(Object.entries(s.drops).reduce((x, [, v]) => x + v, 0), 0, JSON.stringify(s.drops));
   t.is(s.ports.find((p) => p.id === IN)!.rx, N);
   t.is(s.ports.find((p) => p.id === OUT)!.tx, N);
@@ -174,7 +185,9 @@ test.serial('NF frozen then killed mid-traffic: flows move away, the manager rep
   await m.waitFor(() => m.events.some((e) => e.instance === 10 && e.type === 'unresponsive'), 5000, 'unresponsive');
   const s1 = m.stats();
   t.false(s1.nfs.find((n) => n.instance === 10)!.routed);
-  t.true(s1.nfs.find((n) => n.instance === 10)!.rxRing > 0, 'frozen NF holds packets in its ring');
+  const f1 = s1.nfs.find((n) => n.instance === 10)!;
+  t.true(f1.rxRing + f1.dxRing > 0, 'frozen NF holds packets in its rings');
+  t.is(f1.directFrom, 0, 'its direct hand-off grant is revoked');
   const rx9 = s1.nfs.find((n) => n.instance === 9)!.rx;
   // kill it: the manager notices (pid gone), drains its rings and counts them
   y.p.kill('SIGKILL');
@@ -182,6 +195,7 @@ test.serial('NF frozen then killed mid-traffic: flows move away, the manager rep
   const s2 = await m.waitFor((s) => s.drops.nf_dead > 0, 3000, 'nf_dead counted');
   t.is(s2.nfs.find((n) => n.instance === 10)!.state, 'dead');
   t.is(s2.nfs.find((n) => n.instance === 10)!.rxRing, 0, 'drained');
+  t.is(s2.nfs.find((n) => n.instance === 10)!.dxRing, 0, 'drained (direct ring)');
   // traffic keeps flowing through the survivor and out of the sink port
   const tx0 = s2.ports.find((p) => p.id === SINK)!.tx;
   const s3 = await m.waitFor((s) => s.nfs.find((n) => n.instance === 9)!.rx > rx9 + 50000 && s.ports.find((p) => p.id === SINK)!.tx > tx0 + 50000, 10000, 'survivor forwards');
@@ -196,4 +210,100 @@ test.serial('NF frozen then killed mid-traffic: flows move away, the manager rep
   await m.waitState(10, 'running', 20000);
   m.stopInstance(10);
   t.is(await y2.exited, 0);
+});
+
+const nfOf = (s: ManagerStats, id: number): NfStats => {
+  const n = s.nfs.find((x) => x.instance === id);
+  if (!n) throw new Error(`instance ${id} not in stats`);
+  return n;
+};
+
+test.serial('direct hand-off: no grant while two instances feed a service; after a scale-down the survivor hands off directly, counts exact', async (t) => {
+  m.createInstance(16, 16, 'up-a');
+  m.createInstance(17, 16, 'up-b');
+  m.createInstance(18, 18, 'down');
+  const ups = [startNf('monitor', 16), startNf('monitor', 17)];
+  const down = startNf('monitor', 18);
+  for (const id of [16, 17, 18]) await m.waitState(id, 'running', 20000);
+  m.setPath(6, [16, 18], OUT);
+  m.setDefaultPath(6);
+  const dropsSum = (x: ManagerStats): number => Object.values(x.drops).reduce((a, v) => a + v, 0);
+  const drops0 = dropsSum(m.stats());
+  const N = 4000;
+  const mk = (salt: number): Buffer[] => Array.from({ length: N }, (_, i) => frame({ src: `10.7.${salt}.${1 + (i % 200)}`, dst: '10.7.9.9', sport: 2000 + (i % 97), dport: 80 }));
+  let bt = batch(mk(1));
+  t.is(m.native.ringInject(IN, bt.data, bt.lens), N);
+  t.is((await collect(OUT, N)).length, N);
+  let s = m.stats();
+  t.is(nfOf(s, 18).directFrom, 0, 'two upstream instances: every hop through the manager');
+  t.true(nfOf(s, 16).rx > 0 && nfOf(s, 17).rx > 0, 'Maglev spread the flows over both');
+  t.is(nfOf(s, 16).directOut + nfOf(s, 17).directOut, 0);
+  t.is(nfOf(s, 18).rx, N);
+  // scale down: instance 17 leaves; 16 becomes the only upstream of 18 and gets its ring
+  m.stopInstance(17);
+  t.is(await ups[1].exited, 0);
+  s = await m.waitFor((x) => nfOf(x, 18).directFrom === 16, 5000, 'grant to the survivor');
+  const out16 = nfOf(s, 16).directOut;
+  bt = batch(mk(2));
+  t.is(m.native.ringInject(IN, bt.data, bt.lens), N);
+  t.is((await collect(OUT, N)).length, N);
+  s = m.stats();
+  t.is(nfOf(s, 16).directOut - out16, N, 'every packet of the second batch handed straight to 18');
+  t.is(nfOf(s, 18).rx, 2 * N);
+  t.is(nfOf(s, 18).rxEnqueued, 2 * N);
+  t.is(nfOf(s, 18).directIn, N);
+  t.is(nfOf(s, 16).txDequeued, nfOf(s, 16).tx);
+  t.is(dropsSum(s) - drops0, 0, JSON.stringify(s.drops));
+  m.stopInstance(16);
+  m.stopInstance(18);
+  t.is(await ups[0].exited, 0);
+  t.is(await down.exited, 0);
+  m.setDefaultPath(0);
+});
+
+test.serial('direct hand-off: an NF killed in the middle of a direct chain is revoked and drained; its replacement gets the ring', async (t) => {
+  // gen(19) -> mon(20) -> mon(21) -> mon(22) -> sink port, every hop after the first NF direct
+  m.createInstance(19, 19, 'gen');
+  m.createInstance(20, 20, 'm1');
+  m.createInstance(21, 21, 'm2');
+  m.createInstance(22, 22, 'm3');
+  const m1 = startNf('monitor', 20);
+  const m2 = startNf('monitor', 21);
+  const m3 = startNf('monitor', 22);
+  for (const id of [20, 21, 22]) await m.waitState(id, 'running', 20000);
+  m.setPath(7, [19, 20, 21, 22], SINK);
+  const gen = startNf('speed_tester', 19, ['--path', '7', '--total', '4000000', '--rate', '400000', '--flows', '64', '--print-every', '0']);
+  let s = await m.waitFor((x) => nfOf(x, 22).directIn > 20000, 15000, 'traffic through the direct chain');
+  t.deepEqual([20, 21, 22].map((id) => nfOf(s, id).directFrom), [19, 20, 21]);
+  const routed0 = s.lcores.routed;
+  const rx22 = nfOf(s, 22).rx;
+  s = await m.waitFor((x) => nfOf(x, 22).rx > rx22 + 20000, 10000, 'more traffic');
+  t.is(s.lcores.routed - routed0, 0, 'the manager routed none of it');
+  const dead0 = s.drops.nf_dead;
+  const noInst0 = s.drops.no_instance;
+  // kill the middle NF
+  m2.p.kill('SIGKILL');
+  await m.waitFor(() => m.events.some((e) => e.instance === 21 && e.type === 'dead'), 5000, 'dead');
+  s = await m.waitFor((x) => nfOf(x, 21).directFrom === 0 && nfOf(x, 22).directFrom === 0, 5000, 'grants revoked');
+  t.is(nfOf(s, 21).state, 'dead');
+  // its upstream now hands its packets to the manager, which has no instance of the service left
+  s = await m.waitFor((x) => x.drops.no_instance > noInst0 + 1000, 10000, 'upstream falls back to the manager');
+  t.is(nfOf(s, 21).dxRing, 0, 'its direct ring is drained');
+  t.is(nfOf(s, 21).rxRing, 0);
+  t.true(s.drops.nf_dead >= dead0, 'drained packets are counted as nf_dead');
+  // a replacement instance of the middle service gets both grants back
+  m.createInstance(23, 21, 'm2b');
+  const m2b = startNf('monitor', 23);
+  await m.waitState(23, 'running', 20000);
+  s = await m.waitFor((x) => nfOf(x, 23).directFrom === 20 && nfOf(x, 22).directFrom === 23, 5000, 'grants to the replacement');
+  const in22 = nfOf(s, 22).directIn;
+  s = await m.waitFor((x) => nfOf(x, 22).directIn > in22 + 20000, 10000, 'the chain flows again, directly');
+  t.true(nfOf(s, 23).directOut > 20000);
+  m.stopInstance(19);
+  t.is(await gen.exited, 0);
+  // once idle, every NF's input and output counts agree (direct + manager)
+  s = await m.waitFor((x) => [20, 22, 23].every((id) => nfOf(x, id).rx === nfOf(x, id).rxEnqueued && nfOf(x, id).dxRing === 0 && nfOf(x, id).rxRing === 0), 5000, 'settled');
+  for (const id of [20, 22, 23]) t.is(nfOf(s, id).tx + nfOf(s, id).dropped, nfOf(s, id).rx);
+  for (const id of [20, 22, 23]) m.stopInstance(id);
+  for (const p of [m1, m3, m2b]) t.is(await p.exited, 0);
 });
