@@ -31,6 +31,7 @@ export interface NfStats {
   directIn: number; directOut: number; directFull: number;
   /** the instance allowed to hand packets straight to this one (0 = none: all come through the manager) */
   directFrom: number;
+  /** packets waiting at its input (RX ring + direct ring); dxRing: of them, on the direct ring */
   rxRing: number; txRing: number; dxRing: number; ringSize: number; heartbeatAgeMs: number; routed: boolean; unresponsive: boolean;
 }
 export interface PortStats { id: number; name: string; rx: number; tx: number; imissed?: number; ierrors?: number; oerrors?: number; rxNoMbuf?: number }

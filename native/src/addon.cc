@@ -375,8 +375,10 @@ Napi::Value Stats(const Napi::CallbackInfo &info) {
     n.Set("directOut", Napi::Number::New(env, (double)sl.dx_out));
     n.Set("directFull", Napi::Number::New(env, (double)sl.dx_full));
     n.Set("directFrom", m->shm()->direct.from[id]);
-    n.Set("dxRing", m->shm()->direct.ring[id] ? rte_ring_count(m->shm()->direct.ring[id]) : 0);
-    n.Set("rxRing", I.rx ? rte_ring_count(I.rx) : 0);
+    // rxRing = its whole input backlog (what the agent's ring fill and autoscaling read): RX + dx ring
+    unsigned dxn = m->shm()->direct.ring[id] ? rte_ring_count(m->shm()->direct.ring[id]) : 0;
+    n.Set("dxRing", dxn);
+    n.Set("rxRing", (I.rx ? rte_ring_count(I.rx) : 0) + dxn);
     n.Set("txRing", I.tx ? rte_ring_count(I.tx) : 0);
     n.Set("ringSize", sl.ring_size);
     n.Set("heartbeatAgeMs", sl.heartbeat_tsc && now > sl.heartbeat_tsc ? (double)(now - sl.heartbeat_tsc) * 1000.0 / hz : 0.0);
