@@ -11,6 +11,7 @@
 // direct hand-offs refused by a full ring, NF TX-ring waits, manager busy-loop share.
 // Usage: node --import tsx native/bench/chain-bench.ts [--lengths 1,2,3,4,5] [--duration 2] [--ts] [--busy-nfs] [--no-direct]
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataplaneManager, NF_BIN_DIR, nativeDir } from '../index.js';
 
@@ -42,7 +43,33 @@ function nf(cmd: string, pre: string[], id: number, extra: string[]): { p: Child
   return { p, out: () => out, exit: new Promise((r) => p.on('exit', (c) => { m.instanceExited(id, p.pid); r(c); })) };
 }
 
-interface Detail { mgrStepsPerPkt: number; directShare: number; directFull: number; txRetry: number; mgrBusyShare: number }
+interface Detail {
+  mgrStepsPerPkt: number; directShare: number; directFull: number; txRetry: number; mgrBusyShare: number;
+  /** CPUs used (1 = one CPU busy) by the manager's worker lcore, the middle NFs together, the speed tester */
+  cpu: { mgr: number; nfs: number; tester: number };
+  /** context switches per second, all our data-plane threads together: voluntary (futex sleeps), involuntary (sched_yield, preemption) */
+  ctxPerSec: { voluntary: number; involuntary: number };
+}
+
+interface TaskSample { ticks: number; vcs: number; ivcs: number }
+/** utime+stime (clock ticks) and context switches of the given tasks (/proc/<pid>/task/<tid>). */
+function sampleTasks(tasks: string[]): TaskSample {
+  const out = { ticks: 0, vcs: 0, ivcs: 0 };
+  for (const t of tasks) {
+    try {
+      const st = readFileSync(`${t}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      out.ticks += Number(f[11]) + Number(f[12]);
+      const status = readFileSync(`${t}/status`, 'utf8');
+      out.vcs += Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      out.ivcs += Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    } catch { /* task gone */ }
+  }
+  return out;
+}
+const tasksOf = (pid: number): string[] => { try { return readdirSync(`/proc/${pid}/task`).map((t) => `/proc/${pid}/task/${t}`); } catch { return []; } };
+/** the manager's worker lcore thread(s) of this process (EAL names them after the lcore) */
+const workerTasks = (): string[] => tasksOf(process.pid).filter((t) => { try { return /worker|lcore/.test(readFileSync(`${t}/comm`, 'utf8')); } catch { return false; } });
 
 async function chain(middle: ('monitor' | 'ts')[], pathId: number, detail?: (d: Detail) => void): Promise<number> {
   const svcBase = pathId * 10;
@@ -54,7 +81,7 @@ async function chain(middle: ('monitor' | 'ts')[], pathId: number, detail?: (d: 
     m.createInstance(id, svcBase + 1 + i, middle[i]);
     const h = middle[i] === 'ts'
       ? nf(process.execPath, ['--import', 'tsx', join(nativeDir(), 'ts-nf', 'flow-tracker.ts')], id, [])
-      : nf(join(NF_BIN_DIR(), 'monitor'), [], id, busyNfs ? ['--busy'] : []);
+      : nf(join(NF_BIN_DIR(), 'monitor'), [], id, [...(busyNfs ? ['--busy'] : []), '--burst', opt('--nf-burst', '32')]);
     mids.push({ id, h });
   }
   for (const x of mids) await m.waitState(x.id, 'running', 60000);
@@ -62,6 +89,14 @@ async function chain(middle: ('monitor' | 'ts')[], pathId: number, detail?: (d: 
   const before = m.stats().lcores;
   const t = nf(join(NF_BIN_DIR(), 'speed_tester'), [], st, ['--path', String(pathId), '--count', count, '--duration', String(duration),
     '--warmup', String(warmup), '--print-every', '0', '--burst', stBurst, ...(busyNfs || middle.length === 0 ? ['--busy'] : [])]);
+  // CPU and context switches over a window inside the measured period (after the warm-up)
+  const groups = (): TaskSample[] => [sampleTasks(workerTasks()), sampleTasks(mids.flatMap((x) => tasksOf(x.h.p.pid ?? 0))), sampleTasks(tasksOf(t.p.pid ?? 0))];
+  await new Promise((r) => setTimeout(r, (warmup + 0.4) * 1000));
+  const t0 = Date.now();
+  const g0 = groups();
+  await new Promise((r) => setTimeout(r, Math.max(0.5, duration - 0.8) * 1000));
+  const g1 = groups();
+  const secs = (Date.now() - t0) / 1000;
   const code = await t.exit;
   if (code !== 0) throw new Error(`speed_tester exited ${code}: ${t.out()}`);
   const res = JSON.parse(t.out().trim().split('\n').pop()!) as { mpps: number; rx: number };
@@ -74,6 +109,11 @@ async function chain(middle: ('monitor' | 'ts')[], pathId: number, detail?: (d: 
     directShare: r2(sum((n) => n.directOut) / Math.max(1, sum((n) => n.tx))),
     directFull: sum((n) => n.directFull), txRetry: sum((n) => n.txRetry),
     mgrBusyShare: r2((s.lcores.busyLoops - before.busyLoops) / Math.max(1, s.lcores.loops - before.loops)),
+    cpu: { mgr: r2((g1[0].ticks - g0[0].ticks) / 100 / secs), nfs: r2((g1[1].ticks - g0[1].ticks) / 100 / secs), tester: r2((g1[2].ticks - g0[2].ticks) / 100 / secs) },
+    ctxPerSec: {
+      voluntary: Math.round(g1.reduce((a, g, i) => a + g.vcs - g0[i].vcs, 0) / secs),
+      involuntary: Math.round(g1.reduce((a, g, i) => a + g.ivcs - g0[i].ivcs, 0) / secs),
+    },
   });
   for (const x of mids) m.stopInstance(x.id);
   await Promise.all(mids.map((x) => x.h.exit));

@@ -85,8 +85,9 @@ int rv_nf_poll_msg(struct rv_nf *nf, struct rv_msg *out);
 // Sends a message to the manager (non-blocking; returns -1 if the ring is full).
 int rv_nf_send_msg(struct rv_nf *nf, uint16_t type, const uint64_t *args, const char *text);
 void rv_nf_heartbeat(struct rv_nf *nf);
-// One step of the idle policy after `idle` consecutive empty polls: pause, then sched_yield, then
-// (unless busy) sleep on the slot futex until the manager wakes it (at most 1 ms).
+// One step of the idle policy after `idle` consecutive empty polls: one pause, one sched_yield, then
+// sleep on the slot futex until the manager or the direct producer wakes it (at most 1 ms); busy:
+// 32 pauses, then sched_yield, never sleep.
 void rv_nf_idle_wait(struct rv_nf *nf, unsigned idle, bool busy);
 // Byte counters (rx_bytes/tx_bytes in the slot) read pkt_len, i.e. the mbuf's first cache line; an NF
 // that never touches its packets (a pure forwarder or generator) may turn them off. Default on.
