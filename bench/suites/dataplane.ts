@@ -6,10 +6,17 @@
 // Core layout (2 CPUs, everything floats over both — nothing is pinned, as other work shares them):
 //  - our manager: Node's main thread = EAL main lcore 0 (control only, idle); ONE worker lcore runs the
 //    manager's RX+TX loop (port RX, NF TX rings -> routing -> NF RX rings / port TX);
-//  - every NF is a process with one thread; the speed tester busy-polls (sched_yield when idle), the
-//    other NFs and the manager loop run in shared-core mode: when idle they sleep on a futex in shared
-//    memory and the producer wakes them (batched: 64 packets waiting, or the manager is out of work);
-//  - k-NF chain = k+1 data-plane threads on 2 CPUs (1-NF: manager loop + speed tester).
+//  - every NF is a process with one thread; in the 1-NF chain the speed tester busy-polls (sched_yield
+//    when idle); otherwise NFs and the manager loop run in shared-core mode: when idle they sleep on a
+//    futex in shared memory and the producer wakes them (batched: 256 packets waiting, or the producer
+//    is out of work);
+//  - path [tester, monitor x (k-1), tester]. 1-NF: tester -> manager -> tester (a service never hands
+//    off to itself), 2 threads doing the work. k >= 2: every hop is an NF -> NF direct hand-off (the
+//    tester is the one upstream of the first monitor, each monitor of the next, the last monitor of the
+//    tester), so k NF threads do the work and the manager lcore only polls (and sleeps); the same chain
+//    with the direct hand-off off (every hop through the manager, k+1 threads) is measured in the same
+//    run as the peer of the 5-NF figure. The worker reports per chain the CPUs each part used and the
+//    context switches (detail in the notes).
 //  - testpmd: main lcore 0 (idle) + ONE forwarding lcore (io fwd between net_null0 and net_null1).
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, existsSync } from 'node:fs';
@@ -24,7 +31,11 @@ const worker = compiled ? join(root, 'dist', 'native', 'bench', 'chain-bench.js'
 const nodeArgs = compiled ? [] : ['--import', 'tsx'];
 const LENGTHS = [1, 2, 3, 4, 5];
 
-interface WorkerOut { chains: Record<string, number>; ts?: number; native2?: number; layout: string; drops: Record<string, number> }
+interface Detail {
+  mgrStepsPerPkt: number; directShare: number; directFull: number; txRetry: number; mgrBusyShare: number;
+  cpu: { mgr: number; nfs: number; tester: number }; ctxPerSec: { voluntary: number; involuntary: number };
+}
+interface WorkerOut { chains: Record<string, number>; detail: Record<string, Detail>; ts?: number; native2?: number; layout: string; drops: Record<string, number> }
 
 function runProc(cmd: string, args: string[], timeoutMs: number, signalAfterMs?: number): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
@@ -39,8 +50,8 @@ function runProc(cmd: string, args: string[], timeoutMs: number, signalAfterMs?:
   });
 }
 
-async function ourChains(duration: number): Promise<WorkerOut> {
-  const r = await runProc(process.execPath, [...nodeArgs, worker, '--lengths', LENGTHS.join(','), '--duration', String(duration), '--ts'], 300000);
+async function ourChains(duration: number, args: string[]): Promise<WorkerOut> {
+  const r = await runProc(process.execPath, [...nodeArgs, worker, '--duration', String(duration), ...args], 300000);
   const last = r.out.trim().split('\n').pop() ?? '';
   if (r.code !== 0 || !last.startsWith('{')) throw new Error(`chain-bench failed (${r.code}): ${r.out.slice(-1500)}`);
   return JSON.parse(last) as WorkerOut;
@@ -77,21 +88,41 @@ const suite: BenchSuite = {
     const ch: Record<number, number[]> = {};
     const ts: number[] = [];
     const n2: number[] = [];
+    const noDirect5: number[] = [];
+    const details: Record<string, Detail>[] = [];
+    const noDirectDetails: Detail[] = [];
     let layout = '';
     for (let i = 0; i < ctx.runs; i++) {
       const t = await testpmd(4);
       tp.push(t);
       ctx.log(`run ${i + 1}: testpmd ${t.toFixed(2)} Mpps`);
-      const w = await ourChains(2);
+      const w = await ourChains(2, ['--lengths', LENGTHS.join(','), '--ts']);
+      const nd = await ourChains(2, ['--lengths', '5', '--no-direct']);
+      noDirect5.push(nd.chains['5']);
+      details.push(w.detail);
+      noDirectDetails.push(nd.detail['5']);
       layout = w.layout;
       for (const k of LENGTHS) (ch[k] ??= []).push(w.chains[String(k)]);
       if (w.ts !== undefined) ts.push(w.ts);
       if (w.native2 !== undefined) n2.push(w.native2);
-      ctx.log(`run ${i + 1}: chains ${LENGTHS.map((k) => `${k}:${w.chains[String(k)].toFixed(2)}`).join(' ')} Mpps; TS ${w.ts?.toFixed(2)} vs native ${w.native2?.toFixed(2)}`);
+      ctx.log(`run ${i + 1}: chains ${LENGTHS.map((k) => `${k}:${w.chains[String(k)].toFixed(2)}`).join(' ')} Mpps; 5 NFs through the manager ${nd.chains['5'].toFixed(2)}; TS ${w.ts?.toFixed(2)} vs native ${w.native2?.toFixed(2)}`);
+      for (const k of LENGTHS) ctx.log(`  ${k}: ${JSON.stringify(w.detail[String(k)])}`);
+      ctx.log(`  5 via manager: ${JSON.stringify(nd.detail['5'])}`);
     }
     const tpS = stats(tp);
     const one = stats(ch[1]);
     const cores = `manager: 1 worker lcore (${layout}) + Node main thread (control only); each NF = 1 process thread (speed tester busy-polls, others sleep on a futex when idle); all threads float over 2 shared CPUs; testpmd: 1 forwarding lcore`;
+    // what each part did (median over runs): CPUs used by the manager lcore / the monitors / the tester,
+    // CPU time per looped packet, context switches per 1000 packets, manager routing steps per packet
+    const med = (xs: number[]): number => stats(xs).median;
+    const what = (ds: Detail[], mpps: number[]): string => {
+      const cpu = (f: (d: Detail) => number): string => med(ds.map(f)).toFixed(2);
+      const nsPerPkt = med(ds.map((d, i) => ((d.cpu.mgr + d.cpu.nfs + d.cpu.tester) * 1000) / mpps[i]));
+      const ctx = med(ds.map((d, i) => (d.ctxPerSec.voluntary + d.ctxPerSec.involuntary) / (mpps[i] * 1000)));
+      return `CPUs used: manager ${cpu((d) => d.cpu.mgr)}, monitors ${cpu((d) => d.cpu.nfs)}, tester ${cpu((d) => d.cpu.tester)}; ` +
+        `${nsPerPkt.toFixed(0)} CPU-ns per looped packet; ${ctx.toFixed(1)} context switches per 1000 packets; ` +
+        `manager routing steps per packet ${med(ds.map((d) => d.mgrStepsPerPkt))}, direct hand-off share ${med(ds.map((d) => d.directShare))}`;
+    };
     const out: BenchResult[] = [];
     out.push(result('dpdk-testpmd io-fwd (net_null0<->net_null1)', tpS, 'Mpps', { note: 'peer: 1 forwarding lcore, sum of both ports' }));
     const ratio1 = one.median / tpS.median;
@@ -102,13 +133,19 @@ const suite: BenchSuite = {
       met: one.median >= 25 && ratio1 >= 0.6,
       note: `${cores}; per-run ratios ${paired.map((r) => r.toFixed(2)).join(', ')} (median ${stats(paired).median.toFixed(2)})`,
     }));
+    out[out.length - 1].note += `; ${what(details.map((d) => d['1']), ch[1])}`;
     for (const k of LENGTHS.slice(1)) {
       const s = stats(ch[k]);
+      const threads = `${k} NF threads hand off directly, the manager lcore idles (${k + 1} threads) on 2 CPUs; ${what(details.map((d) => d[String(k)]), ch[k])}`;
       out.push(result(`native chain, ${k} NFs`, s, 'Mpps', k === 5
-        ? { peer: { name: 'native chain, 1 NF', value: one.median }, target: '≥ 0.5× the 1-NF chain', met: s.median >= 0.5 * one.median,
-          note: `${k + 1} data-plane threads on 2 CPUs` }
-        : { note: `${k + 1} data-plane threads on 2 CPUs` }));
+        ? { peer: { name: 'native chain, 1 NF', value: one.median }, target: '≥ 0.5× the 1-NF chain', met: s.median >= 0.5 * one.median, note: threads }
+        : { note: threads }));
     }
+    const nd5 = stats(noDirect5);
+    out.push(result('native chain, 5 NFs, direct hand-off vs every hop through the manager', stats(ch[5]), 'Mpps', {
+      peer: { name: '5 NFs with the direct hand-off off (same run)', value: nd5.median },
+      note: `peer ${nd5.median.toFixed(2)} Mpps (${nd5.min.toFixed(2)}–${nd5.max.toFixed(2)}), 6 threads: ${what(noDirectDetails, noDirect5)}`,
+    }));
     if (ts.length && n2.length) {
       const tsS = stats(ts);
       const n2S = stats(n2);
