@@ -2,6 +2,7 @@
 #include "manager.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -304,8 +305,14 @@ done:
   for (uint32_t j = 0; j < M; j++) s.table[j] = ids[(size_t)entry[j]];
 }
 
+// The snapshot lives in the process heap, not in DPDK memory: only this process's lcores read it, and
+// a hugepage allocation may have to grow the heap, which needs every secondary (NF) to answer a sync
+// request — with an NF just killed that failed and rte_zmalloc returned NULL (a crash here).
 Route *Manager::build_route() {
-  Route *r = static_cast<Route *>(rte_zmalloc("rv_route", sizeof(Route), 64));
+  void *mem = nullptr;
+  if (posix_memalign(&mem, 64, sizeof(Route)) != 0) abort();  // out of process memory: nothing sane left to do
+  Route *r = static_cast<Route *>(mem);
+  memset(r, 0, sizeof *r);
   memcpy(r->paths, paths_, sizeof paths_);
   std::vector<uint16_t> per[RV_MAX_SERVICES];
   for (uint16_t id = 1; id < RV_MAX_NF; id++) {
@@ -338,7 +345,7 @@ void Manager::publish() {
   Route *nr = build_route();
   Route *old = route_.exchange(nr, std::memory_order_acq_rel);
   if (running_) rte_rcu_qsbr_synchronize(qsv_, RTE_QSBR_THRID_INVALID);
-  rte_free(old);
+  free(old);
   update_direct(nr);
 }
 
