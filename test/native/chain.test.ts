@@ -277,8 +277,18 @@ test.serial('direct hand-off: an NF killed in the middle of a direct chain is re
   t.deepEqual([20, 21, 22].map((id) => nfOf(s, id).directFrom), [19, 20, 21]);
   const routed0 = s.lcores.routed;
   const rx22 = nfOf(s, 22).rx;
+  const sumOf = (x: ManagerStats, f: (n: NfStats) => number): number => [19, 20, 21].reduce((a, id) => a + f(nfOf(x, id)), 0);
+  const out0 = sumOf(s, (n) => n.directOut);
+  const full0 = sumOf(s, (n) => n.directFull);
   s = await m.waitFor((x) => nfOf(x, 22).rx > rx22 + 20000, 10000, 'more traffic');
-  t.is(s.lcores.routed - routed0, 0, 'the manager routed none of it');
+  // every hop direct; the manager routes only what a full dx ring refused (a starved NF on a loaded
+  // machine: the producer never waits on another NF), give or take what was in flight at the edges
+  const routed = s.lcores.routed - routed0;
+  const direct = sumOf(s, (n) => n.directOut) - out0;
+  const refused = sumOf(s, (n) => n.directFull) - full0;
+  t.log(`hops in the window: ${direct} direct, ${routed} through the manager, ${refused} refused by a full dx ring`);
+  t.true(direct >= 20000, `${direct} direct hand-offs`);
+  t.true(routed <= refused + 8192, `${routed} routed by the manager, ${refused} refused by full dx rings`);
   const dead0 = s.drops.nf_dead;
   const noInst0 = s.drops.no_instance;
   // kill the middle NF
