@@ -1022,15 +1022,16 @@ bool Manager::rx_port(Lcore &L, const Route *r, uint16_t pidx) {
   return true;
 }
 
-bool Manager::tx_nfs(Lcore &L, const Route *r) {
-  bool busy = false;
+// Routes what the NFs put on their TX rings; returns how many packets it took.
+unsigned Manager::tx_nfs(Lcore &L, const Route *r) {
+  unsigned busy = 0;
   Ctx c{L, r, shm_, vx_local_};
   rte_mbuf *pkts[MGR_BURST];
   for (uint16_t k = 0; k < r->n_poll; k++) {
     uint16_t inst = r->poll[k];
     unsigned n = rte_ring_sc_dequeue_burst(r->nf_tx[inst], (void **)pkts, MGR_BURST, nullptr);
     if (!n) continue;
-    busy = true;
+    busy += n;
     shm_->slots[inst].tx_deq += n;
     // the metadata lines were last written by the NF's core: request them all before using any
     for (unsigned i = 0; i < n; i++) rte_prefetch0(RTE_MBUF_DYNFIELD(pkts[i], rv_meta_offset, void *));
@@ -1101,8 +1102,13 @@ int Manager::lcore_main(Lcore &L) {
         else if (rx1 - rx0 < (uint64_t)MGR_BURST / 4) nap = std::min(nap * 2, NAP_MAX_NS);
       }
     }
-    if (L.role & ROLE_TX) busy |= tx_nfs(L, r);
+    unsigned from_nfs = (L.role & ROLE_TX) ? tx_nfs(L, r) : 0;
+    busy |= from_nfs > 0;
     if (napped && !(L.role & ROLE_RX)) nap = busy ? NAP_MIN_NS : std::min(nap * 2, NAP_MAX_NS);  // TX-only lcore: NFs wake it
+    // RX+TX lcore: heavy NF traffic (half a burst from the NFs in one loop) counts like a full port
+    // burst, back to short naps and the yield phase; otherwise an NF loop (speed tester -> manager ->
+    // tester) paid a futex wake-up per batch: 1-NF loop 20-28 -> 4-5 Mpps with the port-only rule
+    if (from_nfs >= (unsigned)MGR_BURST / 2 && (L.role & ROLE_RX)) nap = NAP_MIN_NS;
     napped = false;
     L.st.loops++;
     if (busy) L.st.busy_loops++;

@@ -213,7 +213,7 @@ class Manager {
 
   // lcore helpers
   bool rx_port(Lcore &L, const Route *r, uint16_t pidx);
-  bool tx_nfs(Lcore &L, const Route *r);
+  unsigned tx_nfs(Lcore &L, const Route *r);
   void run_cmds();
   void expire_flows(Lcore &L, uint64_t now);
   uint16_t classify(Lcore &L, const Route *r, const FlowKey &k, uint64_t now, bool *hit);
