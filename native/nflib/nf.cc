@@ -333,7 +333,7 @@ static uint16_t send_chunk(struct rv_nf *nf, struct rte_mbuf **pkts, uint16_t n)
   nf->slot->tx_bytes += bytes;
   nf->slot->drop += dropped;
   uint16_t direct = 0;
-  if (k) {
+  if (k && nf->slot->dx_grants) {  // no grant (1-NF loops, first hops of most chains): no per-packet lookup
     struct dx_batch b;
     uint16_t stay = pick_direct(nf, keep, k, &b);
     if (b.nd) {

@@ -422,6 +422,13 @@ void Manager::advance_direct() {
       __atomic_store_n(&d.from[x], want, __ATOMIC_RELEASE);
     }
   }
+  // after the grants moved: a producer sees its count rise only once from[] names it (a stale 0 only
+  // sends through the manager; a stale count only costs the per-packet check)
+  uint32_t grants[RV_MAX_NF] = {};
+  for (uint16_t x = 1; x < RV_MAX_NF; x++)
+    if (d.from[x] && d.from[x] < RV_MAX_NF) grants[d.from[x]]++;
+  for (uint16_t a = 1; a < RV_MAX_NF; a++)
+    if (shm_->slots[a].dx_grants != grants[a]) __atomic_store_n(&shm_->slots[a].dx_grants, grants[a], __ATOMIC_RELEASE);
 }
 
 int Manager::set_path(uint16_t id, const std::vector<uint16_t> &svcs, uint16_t out_port) {

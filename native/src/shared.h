@@ -70,6 +70,7 @@ struct rv_nf_slot {
   uint16_t service_id;
   uint32_t generation;        // bumped on every create, so a stale process notices
   uint32_t ring_size;
+  volatile uint32_t dx_grants;  // dx rings this instance may feed (rv_direct.from[x] == it): 0 = nflib skips the per-packet check
   char name[32];
   // written by the NF process (own cache line)
   alignas(64) volatile int32_t pid;
