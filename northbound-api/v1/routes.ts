@@ -107,6 +107,7 @@ export function v1Router(deps: ApiDeps): Router {
   r.post(`${base}/services`, async (req, res) => {
     const s = withConfigDefaults(req.body as Service);
     checkLimits(s);
+    checkConfigKind(s);
     const out = await clusterOf(deps).putService({ ...s, limits: s.limits ?? DEFAULT_LIMITS }, { create: true });
     res.location(`${base}/services/${encodeURIComponent(out.name)}`);
     sendJson(res, 201, decorate(out));
@@ -128,6 +129,7 @@ export function v1Router(deps: ApiDeps): Router {
     }
     // limits and config kept when the body leaves them out; autoscale is set through /autoscale only
     const next: Service = { ...body, name: cur.name, id: cur.id, limits: body.limits ?? cur.limits ?? DEFAULT_LIMITS, config: body.config ?? cur.config, autoscale: cur.autoscale };
+    checkConfigKind(next);
     sendJson(res, 200, decorate(await c.putService(next, { create: false })));
   });
   r.delete(`${base}/services/:name`, async (req, res) => {
@@ -323,6 +325,13 @@ function withConfigDefaults(s: Service): Service {
     }
   });
   return { ...s, config: { ...s.config, firewall: { rules: fw.rules, defaultAction: fw.defaultAction ?? 'allow', stateless: fw.stateless ?? true, offload: fw.offload ?? false } } };
+}
+
+/** Firewall rules go to the native firewall NF (rendered to its rules file): other kinds cannot take them. */
+function checkConfigKind(s: Service): void {
+  if (s.config?.firewall && s.kind !== 'native') {
+    throw new HttpProblem(400, 'Bad Request', `config.firewall: only a native service (the firewall NF) takes firewall rules; "${s.name}" is kind ${s.kind}`);
+  }
 }
 
 function checkLimits(s: Service): void {

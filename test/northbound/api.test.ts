@@ -113,6 +113,10 @@ test.serial('/api/v1: every operation answers per the contract', async (t) => {
     t.is(r.status, 400, JSON.stringify(rule));
     t.regex((r.json as { detail: string }).detail, why);
   }
+  const notNative = await http(api, 'PUT', '/api/v1/services/acl', { name: 'acl', kind: 'process', image: '/usr/bin/true' });
+  t.is(notNative.status, 400, 'the kept firewall rules cannot go to a process service');
+  t.regex((notNative.json as { detail: string }).detail, /only a native service .* kind process/);
+  t.is((await http(api, 'POST', '/api/v1/services', { name: 'tsfw', kind: 'typescript', config: { firewall: { rules: [] } } })).status, 400);
   await http(api, 'POST', '/api/v1/services', { name: 'x', kind: 'native', autoscale: { outPps: 1 } }).then((r) => t.is(r.status, 400, 'autoscale is read-only on a service'));
   await call('delete /api/v1/services/{name}', 'DELETE', '/api/v1/services/acl', undefined, 204);
   t.is(((await call('get /api/v1/services/{name}/instances', 'GET', '/api/v1/services/fw/instances')).json as unknown[]).length, 1);
