@@ -168,6 +168,7 @@ struct rv_nf *rv_nf_attach(uint16_t instance_id) {
   }
   slot->pid = getpid();
   slot->rx = slot->tx = slot->drop = slot->tx_retry = slot->rx_bytes = slot->tx_bytes = 0;
+  slot->nf_flags = 0;
   slot->dx_out = slot->dx_full = 0;
   slot->heartbeat_tsc = rte_rdtsc();
   __atomic_store_n(&slot->state, RV_NF_STARTING, __ATOMIC_RELEASE);
@@ -175,6 +176,8 @@ struct rv_nf *rv_nf_attach(uint16_t instance_id) {
   nf->last_stats = rte_rdtsc();
   return nf;
 }
+
+void rv_nf_set_no_direct(struct rv_nf *nf) { __atomic_or_fetch(&nf->slot->nf_flags, RV_NF_FLAG_NO_DIRECT, __ATOMIC_RELEASE); }
 
 void rv_nf_ready(struct rv_nf *nf) {
   nf->slot->heartbeat_tsc = rte_rdtsc();

@@ -64,6 +64,9 @@ int rv_nf_init(int argc, char **argv, struct rv_nf **out);
 // finds the shared memzone, the mempool and the four rings; marks the slot STARTING, sends STARTING.
 struct rv_nf *rv_nf_attach(uint16_t instance_id);
 // Marks RUNNING and sends READY (rv_nf_run does it; poll-style users call it themselves).
+// Before rv_nf_ready: no direct NF -> NF hand-off to or from this NF (everything goes through the
+// manager). The TypeScript NF API calls it.
+void rv_nf_set_no_direct(struct rv_nf *nf);
 void rv_nf_ready(struct rv_nf *nf);
 // Batch loop until stop. Returns 0.
 int rv_nf_run(struct rv_nf *nf, const struct rv_nf_ops *ops);

@@ -457,6 +457,7 @@ void pool_range_cb(rte_mempool *, void *opaque, rte_mempool_memhdr *h, unsigned)
 
 Napi::Value nf_handle(Napi::Env env, rv_nf *nf) {
   check(env, nf != nullptr, "NF attach failed (see stderr)");
+  rv_nf_set_no_direct(nf);  // a JS batch loop is better fed by the manager (shared.h, RV_NF_FLAG_NO_DIRECT)
   TsNf *t = new TsNf();
   t->nf = nf;
   uintptr_t r[2] = {0, 0};

@@ -354,6 +354,7 @@ void Manager::publish() {
 // Copies the paths and Maglev tables the NFs route with (entry by entry, only what changed), works out
 // which instance may feed which dx ring, then lets advance_direct() revoke and grant.
 void Manager::update_direct(const Route *r) {
+  auto no_direct = [this](uint16_t id) { return (shm_->slots[id].nf_flags & RV_NF_FLAG_NO_DIRECT) != 0; };
   rv_direct &d = shm_->direct;
   for (int p = 0; p < RV_MAX_PATHS; p++) {
     const PathEnt &pe = r->paths[p];
@@ -387,7 +388,7 @@ void Manager::update_direct(const Route *r) {
         }
   }
   for (uint16_t x = 1; x < RV_MAX_NF; x++)
-    dx_want_[x] = (cfg_.direct && dx_[x] && up[x] && up[x] != x && !several[x]) ? up[x] : 0;  // never to itself
+    dx_want_[x] = (cfg_.direct && dx_[x] && up[x] && up[x] != x && !several[x] && !no_direct(x) && !no_direct(up[x])) ? up[x] : 0;  // never to itself
   advance_direct();
 }
 

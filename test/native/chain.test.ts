@@ -135,6 +135,8 @@ test.serial('TypeScript NF process (flow tracker): zero-copy batches, actions fr
   t.is(n4.rx, N);
   t.is(n4.dropped, N / 3);
   t.is(n4.tx, N - N / 3);
+  t.is(n4.directIn, 0, 'a TypeScript NF is fed by the manager, never through a dx ring');
+  t.is(s.nfs.find((x) => x.instance === 5)!.directOut, 0, 'so its native upstream sends through the manager');
   // change its drop port over the control channel, then 300 more packets to port 53 all pass
   t.is(m.sendMessage(4, MsgType.CONFIG, [], 'drop-dport=443'), 0);
   await m.waitFor(() => m.events.some((e) => e.instance === 4 && e.type === 'log' && e.text === 'drop-dport=443'), 5000, 'config ack');
